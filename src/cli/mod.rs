@@ -1,0 +1,76 @@
+//! The command line: argument parsing and dispatch. This is the binary's edge, so errors
+//! become `anyhow` reports and exit codes here and nowhere else.
+
+mod config_cmd;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+const EXAMPLES: &str = "\
+Examples:
+  keyturn config check                     validate ./keyturn.toml and show credential sources
+  keyturn --config ops/keyturn.toml config check
+
+Config search order (first found wins):
+  1. --config FILE
+  2. ./keyturn.toml
+  3. $XDG_CONFIG_HOME/keyturn/config.toml (usually ~/.config/keyturn/config.toml)
+
+Credentials are never read from the config file:
+  Heroku     $KEYTURN_HEROKU_TOKEN, else ~/.netrc (machine api.heroku.com, written by
+             `heroku login`), else $HEROKU_API_KEY (warned: usually the token being rotated)
+  GitHub     $GH_TOKEN, else $GITHUB_TOKEN, else `gh auth token`
+  Infisical  $INFISICAL_TOKEN, else Universal Auth with $INFISICAL_UNIVERSAL_AUTH_CLIENT_ID
+             and $INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET; $INFISICAL_API_URL overrides the URL";
+
+/// keyturn: keep one vendor API token in sync across its vault, CI and runtime copies,
+/// and rotate it step by step.
+#[derive(Debug, Parser)]
+#[command(name = "keyturn", version, about, after_long_help = EXAMPLES, after_help = "See `keyturn --help` for examples, the config search order and credential sources.")]
+pub struct Cli {
+    /// Config file to use instead of the search order below.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Inspect the configuration.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+/// `keyturn config …`
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Load and validate the config, show which credential sources are present (never values).
+    /// Exit 0 when usable, 2 when the config is invalid or a required credential is missing.
+    Check,
+}
+
+/// Exit codes shared by every command.
+pub mod exit {
+    /// Done / in sync.
+    pub const OK: u8 = 0;
+    /// Drift found, or a procedure failed with every store left consistent.
+    pub const DRIFT_OR_FAILED: u8 = 1;
+    /// Bad input or could not tell.
+    pub const BAD_INPUT: u8 = 2;
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    if let Err(why) = crate::secret::harden_process() {
+        eprintln!("keyturn: warning: could not make the process non-dumpable: {why}");
+    }
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Command::Config(ConfigCommand::Check) => config_cmd::check(cli.config.as_deref()),
+    };
+    ExitCode::from(code)
+}

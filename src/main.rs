@@ -1,0 +1,5 @@
+//! The `keyturn` binary: everything lives in the library; this only hands over.
+
+fn main() -> std::process::ExitCode {
+    keyturn::cli::main()
+}
