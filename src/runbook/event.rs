@@ -1,0 +1,179 @@
+//! The engine's event stream: typed, serializable, and token-free by construction.
+//!
+//! Everything keyturn persists (the journal, the audit log, the postmortem) is a fold over
+//! these events. `Token` implements neither `Serialize` nor `Deserialize`-into-events, so no
+//! variant can carry a token value: the compiler refuses it. Fingerprints are keyed per
+//! process and mean nothing outside the run that made them.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::secret::Fingerprint;
+
+/// One journal line: when, which session, its position, and what happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// Position in the session, from 0; a gap means a lost line.
+    pub seq: u64,
+    pub at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// A store holding a copy of the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum StoreRef {
+    /// The Infisical vault: the source of truth.
+    Vault,
+    /// The GitHub Actions repository secret.
+    Github,
+    /// One Heroku app's config var.
+    HerokuApp { app: String },
+    /// A consumer the operator updates by hand.
+    Manual { name: String },
+}
+
+impl std::fmt::Display for StoreRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreRef::Vault => f.write_str("vault"),
+            StoreRef::Github => f.write_str("GitHub secret"),
+            StoreRef::HerokuApp { app } => write!(f, "Heroku app {app}"),
+            StoreRef::Manual { name } => write!(f, "manual consumer {name}"),
+        }
+    }
+}
+
+/// How a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Every step succeeded or was skipped by its condition or the operator.
+    Completed,
+    /// A step failed and the operator stopped; stores are consistent (see the last events).
+    Failed,
+    /// The operator aborted.
+    Aborted,
+    /// The rollback path ran.
+    RolledBack,
+    /// The runbook stopped on purpose (e.g. nothing valid: rotate instead).
+    Stopped,
+}
+
+/// What an operator note is for (it ends up in the postmortem).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoteKind {
+    RootCause,
+    Followup,
+    Other,
+}
+
+/// Everything that can happen in a session.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    /// A runbook run began.
+    SessionStarted {
+        session: String,
+        runbook: String,
+        title: String,
+        secret: String,
+        dry_run: bool,
+        keyturn_version: String,
+    },
+    /// A copy was read (or could not be).
+    StoreObserved {
+        store: StoreRef,
+        fingerprint: Option<Fingerprint>,
+        /// `valid`, `invalid` or `unknown`.
+        validity: String,
+        matches_vault: Option<bool>,
+        version: Option<String>,
+        error: Option<String>,
+    },
+    /// The drift audit's verdict.
+    Diagnosed {
+        diagnosis: String,
+        path: Option<String>,
+        why: String,
+    },
+    StepStarted {
+        step: String,
+        title: String,
+        index: usize,
+        total: usize,
+    },
+    StepSucceeded {
+        step: String,
+        summary: String,
+        duration_ms: u64,
+    },
+    StepFailed {
+        step: String,
+        error: String,
+        duration_ms: u64,
+    },
+    /// Skipped by its condition (`by_operator = false`) or by the operator with a reason.
+    StepSkipped {
+        step: String,
+        reason: String,
+        by_operator: bool,
+    },
+    StepRolledBack {
+        step: String,
+        summary: String,
+    },
+    ConfirmationGiven {
+        step: String,
+        typed: bool,
+    },
+    /// A new authorization exists; its token lives only in this process's memory.
+    AuthorizationCreated {
+        id: String,
+        description: String,
+        fingerprint: Fingerprint,
+    },
+    AuthorizationRevoked {
+        id: String,
+        description: Option<String>,
+        /// True once the revoked token was proven to get 401.
+        old_token_rejected: bool,
+    },
+    /// A store now holds the value with this fingerprint.
+    SecretWritten {
+        store: StoreRef,
+        fingerprint: Fingerprint,
+        version: Option<String>,
+    },
+    DynosRestarted {
+        app: String,
+    },
+    WorkflowDispatched {
+        workflow: String,
+        run_id: Option<u64>,
+        url: Option<String>,
+    },
+    WorkflowCompleted {
+        workflow: String,
+        run_id: u64,
+        conclusion: String,
+        url: Option<String>,
+    },
+    ClipboardCopied {
+        fingerprint: Fingerprint,
+        clear_after_secs: u64,
+    },
+    ClipboardCleared,
+    OperatorNote {
+        kind: NoteKind,
+        text: String,
+    },
+    SessionFinished {
+        outcome: Outcome,
+        message: String,
+    },
+}
+
+static_assertions::assert_impl_all!(Event: Serialize, Send, Sync);

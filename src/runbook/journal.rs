@@ -1,0 +1,285 @@
+//! The session journal: every event as one JSON line, flushed and fsynced before the engine
+//! moves on, so a crash or a kill at any step leaves a record `keyturn resume` can trust.
+//!
+//! Files live at `$XDG_STATE_HOME/keyturn/sessions/<session-id>.jsonl` (usually
+//! `~/.local/state/keyturn/sessions/`). They hold ids, fingerprints, timestamps and statuses;
+//! never a token (events cannot carry one).
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use chrono::Utc;
+
+use super::event::{Event, EventKind};
+
+/// Why the journal could not be written or read. Names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    #[error("{path}: cannot write the journal: {source} — the session cannot be resumed safely; free disk space or fix permissions, then retry", path = .path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: cannot read the journal: {source}", path = .path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}: not a journal event ({why}); the lines before it are intact", path = .path.display())]
+    Corrupt {
+        path: PathBuf,
+        line: usize,
+        why: String,
+    },
+    #[error("no state directory: set XDG_STATE_HOME or HOME")]
+    NoStateDir,
+}
+
+/// An open, append-only session journal.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+    next_seq: u64,
+}
+
+/// The default directory of session journals.
+pub fn sessions_dir() -> Result<PathBuf, JournalError> {
+    dirs::state_dir()
+        .or_else(|| dirs::home_dir().map(|h| h.join(".local/state")))
+        .map(|d| d.join("keyturn").join("sessions"))
+        .ok_or(JournalError::NoStateDir)
+}
+
+/// A new session id: UTC time (sortable) plus a short random suffix.
+pub fn new_session_id() -> String {
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    format!("{}-{}", Utc::now().format("%Y%m%dT%H%M%SZ"), &suffix[..6])
+}
+
+impl Journal {
+    /// Creates `<dir>/<session>.jsonl` (and `dir`, private to the user).
+    pub fn create(dir: &Path, session: &str) -> Result<Journal, JournalError> {
+        let path = dir.join(format!("{session}.jsonl"));
+        let write_err = |source| JournalError::Write {
+            path: path.clone(),
+            source,
+        };
+        create_private_dir(dir).map_err(write_err)?;
+        let file = OpenOptions::new()
+            .create_new(true)
+            .append(true)
+            .open(&path)
+            .map_err(write_err)?;
+        Ok(Journal {
+            path,
+            file,
+            next_seq: 0,
+        })
+    }
+
+    /// Reopens an existing journal to continue it (resume); numbering carries on.
+    pub fn reopen(path: &Path) -> Result<Journal, JournalError> {
+        let events = read(path)?;
+        let file = OpenOptions::new()
+            .append(true)
+            .open(path)
+            .map_err(|source| JournalError::Write {
+                path: path.to_owned(),
+                source,
+            })?;
+        Ok(Journal {
+            path: path.to_owned(),
+            file,
+            next_seq: events.last().map_or(0, |e| e.seq + 1),
+        })
+    }
+
+    /// Appends one event, then flushes and fsyncs; returns the event as written.
+    pub fn append(&mut self, kind: EventKind) -> Result<Event, JournalError> {
+        let event = Event {
+            seq: self.next_seq,
+            at: Utc::now(),
+            kind,
+        };
+        let mut line = serde_json::to_string(&event).map_err(|e| JournalError::Write {
+            path: self.path.clone(),
+            source: std::io::Error::other(e),
+        })?;
+        line.push('\n');
+        self.file
+            .write_all(line.as_bytes())
+            .and_then(|()| self.file.flush())
+            .and_then(|()| self.file.sync_data())
+            .map_err(|source| JournalError::Write {
+                path: self.path.clone(),
+                source,
+            })?;
+        self.next_seq += 1;
+        Ok(event)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Reads every event of a journal. A torn last line (the process died mid-write) is
+/// dropped; a bad line anywhere else is an error naming its line.
+pub fn read(path: &Path) -> Result<Vec<Event>, JournalError> {
+    let file = File::open(path).map_err(|source| JournalError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let lines: Vec<String> = BufReader::new(file)
+        .lines()
+        .collect::<Result<_, _>>()
+        .map_err(|source| JournalError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+    let mut events = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<Event>(line) {
+            Ok(event) => events.push(event),
+            Err(_) if i + 1 == lines.len() => break,
+            Err(e) => {
+                return Err(JournalError::Corrupt {
+                    path: path.to_owned(),
+                    line: i + 1,
+                    why: e.to_string(),
+                });
+            }
+        }
+    }
+    Ok(events)
+}
+
+/// Session journals in `dir`, newest first.
+pub fn list_sessions(dir: &Path) -> Vec<PathBuf> {
+    let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    found.sort();
+    found.reverse();
+    found
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runbook::event::{Outcome, StoreRef};
+    use crate::secret::Token;
+
+    const CANARY: &str = "HRKU-CANARY-journal-51be";
+
+    fn sample_events(token: &Token) -> Vec<EventKind> {
+        vec![
+            EventKind::SessionStarted {
+                session: "s1".into(),
+                runbook: "heroku-token-rotation".into(),
+                title: "Rotation".into(),
+                secret: "HEROKU_API_KEY".into(),
+                dry_run: false,
+                keyturn_version: "0.1.0".into(),
+            },
+            EventKind::AuthorizationCreated {
+                id: "auth-1".into(),
+                description: "raxx-platform-token-2026-11-24".into(),
+                fingerprint: token.fingerprint(),
+            },
+            EventKind::SecretWritten {
+                store: StoreRef::HerokuApp {
+                    app: "raxx-api-prod".into(),
+                },
+                fingerprint: token.fingerprint(),
+                version: Some("v15".into()),
+            },
+            EventKind::SessionFinished {
+                outcome: Outcome::Completed,
+                message: "done".into(),
+            },
+        ]
+    }
+
+    #[test]
+    fn events_round_trip_in_order_without_the_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = Token::new(CANARY);
+        let mut journal = Journal::create(dir.path(), "s1").unwrap();
+        for kind in sample_events(&token) {
+            journal.append(kind).unwrap();
+        }
+        let text = std::fs::read_to_string(journal.path()).unwrap();
+        assert!(!text.contains(CANARY));
+        let events = read(journal.path()).unwrap();
+        assert_eq!(events.len(), 4);
+        assert_eq!(
+            events.iter().map(|e| e.seq).collect::<Vec<_>>(),
+            [0, 1, 2, 3]
+        );
+        assert_eq!(
+            events[1].kind,
+            sample_events(&token)[1],
+            "fingerprints survive the round trip"
+        );
+    }
+
+    #[test]
+    fn torn_last_line_is_dropped_but_corruption_inside_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = Token::new(CANARY);
+        let mut journal = Journal::create(dir.path(), "s2").unwrap();
+        for kind in sample_events(&token).into_iter().take(2) {
+            journal.append(kind).unwrap();
+        }
+        let path = journal.path().to_owned();
+        let mut raw = std::fs::read_to_string(&path).unwrap();
+        raw.push_str("{\"seq\":2,\"at\":\"2026-");
+        std::fs::write(&path, &raw).unwrap();
+        assert_eq!(read(&path).unwrap().len(), 2);
+
+        let broken = raw.replacen("{\"seq\":1", "garbage{\"seq\":1", 1);
+        std::fs::write(&path, broken).unwrap();
+        let err = read(&path).unwrap_err().to_string();
+        assert!(err.contains("s2.jsonl:2:"), "{err}");
+    }
+
+    #[test]
+    fn reopen_continues_numbering_and_create_never_overwrites() {
+        let dir = tempfile::tempdir().unwrap();
+        let token = Token::new(CANARY);
+        let mut journal = Journal::create(dir.path(), "s3").unwrap();
+        journal.append(sample_events(&token).remove(0)).unwrap();
+        assert!(Journal::create(dir.path(), "s3").is_err());
+        let mut again = Journal::reopen(journal.path()).unwrap();
+        let event = again.append(EventKind::ClipboardCleared).unwrap();
+        assert_eq!(event.seq, 1);
+        assert_eq!(list_sessions(dir.path()), vec![dir.path().join("s3.jsonl")]);
+    }
+
+    #[test]
+    fn session_ids_sort_by_time() {
+        let id = new_session_id();
+        assert_eq!(id.len(), "20261124T120000Z-abcdef".len());
+        assert!(id.ends_with(|c: char| c.is_ascii_hexdigit()));
+    }
+}
