@@ -6,5 +6,6 @@
 
 pub mod cli;
 pub mod config;
+pub mod report;
 pub mod runbook;
 pub mod secret;

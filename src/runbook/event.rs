@@ -61,6 +61,15 @@ pub enum Outcome {
     Stopped,
 }
 
+/// What a runbook is for; decides which audit action a session produces.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunbookKind {
+    Rotation,
+    DriftRecovery,
+    Other,
+}
+
 /// What an operator note is for (it ends up in the postmortem).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -80,6 +89,7 @@ pub enum EventKind {
         runbook: String,
         title: String,
         secret: String,
+        kind: RunbookKind,
         dry_run: bool,
         keyturn_version: String,
     },
@@ -98,6 +108,21 @@ pub enum EventKind {
         diagnosis: String,
         path: Option<String>,
         why: String,
+    },
+    /// The latest run of the deploy workflow, as seen by the audit (the drift symptom).
+    DeployObserved {
+        workflow: String,
+        run_id: u64,
+        status: String,
+        conclusion: Option<String>,
+        url: Option<String>,
+        /// True when its log carries the invalid-token message.
+        invalid_token: bool,
+    },
+    /// The authorization currently in use, to be revoked at the end of a rotation.
+    OldAuthorizationFound {
+        id: String,
+        description: Option<String>,
     },
     StepStarted {
         step: String,
@@ -118,6 +143,7 @@ pub enum EventKind {
     /// Skipped by its condition (`by_operator = false`) or by the operator with a reason.
     StepSkipped {
         step: String,
+        title: String,
         reason: String,
         by_operator: bool,
     },

@@ -198,6 +198,7 @@ mod tests {
                 runbook: "heroku-token-rotation".into(),
                 title: "Rotation".into(),
                 secret: "HEROKU_API_KEY".into(),
+                kind: crate::runbook::event::RunbookKind::Rotation,
                 dry_run: false,
                 keyturn_version: "0.1.0".into(),
             },

@@ -1,0 +1,391 @@
+//! The drift postmortem: the SOP's template, filled from the session's events.
+//!
+//! Saved as `<dir>/heroku-key-drift-<YYYY-MM-DD>.md`; never overwrites (a second incident
+//! the same day gets `-2`, then `-3`, …) and is written atomically (a temporary file is
+//! hard-linked into place, which fails instead of replacing an existing file).
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use super::ReportError;
+use super::summary::{Observation, StepResult, StoreKey, Summary};
+use crate::runbook::event::{Event, EventKind, NoteKind};
+
+/// A rendered postmortem.
+#[derive(Debug, Clone)]
+pub struct Postmortem {
+    pub markdown: String,
+    /// The UTC moment drift was detected: the file is named after its date.
+    pub detected_at: DateTime<Utc>,
+    /// False for an interrupted or failed session (the text says so at the top).
+    pub resolved: bool,
+}
+
+const ROOT_CAUSE_BLANK: &str =
+    "_to fill in — manual rotation? failed rotation handler? dashboard rotation? other?_";
+const FOLLOWUP_BLANK: &str = "_to fill in — issue number_";
+
+/// Renders the postmortem of a session from its events.
+pub fn render(events: &[Event]) -> Postmortem {
+    let s = Summary::of(events);
+    let detected_at = s.detected.or(s.started).unwrap_or_else(Utc::now);
+    let mut md = String::new();
+    let secret = if s.secret.is_empty() {
+        "HEROKU_API_KEY"
+    } else {
+        &s.secret
+    };
+    let _ = writeln!(md, "### {secret} drift — {}\n", stamp(detected_at));
+    if !s.resolved() {
+        let _ = writeln!(md, "{}\n", unresolved_banner(&s));
+    }
+    let _ = writeln!(md, "- **Detected:** {}", detected(&s, detected_at));
+    let _ = writeln!(
+        md,
+        "- **Vault state:** {}",
+        transition(&s, &StoreKey::Vault)
+    );
+    let _ = writeln!(
+        md,
+        "- **GH secret state:** {}",
+        transition(&s, &StoreKey::Github)
+    );
+    let _ = writeln!(md, "- **Heroku config state:**");
+    for app in apps(&s) {
+        let _ = writeln!(
+            md,
+            "  - `{app}`: {}",
+            transition(&s, &StoreKey::App(app.clone()))
+        );
+    }
+    let _ = writeln!(
+        md,
+        "- **Root cause:** {}",
+        s.note(NoteKind::RootCause).unwrap_or(ROOT_CAUSE_BLANK)
+    );
+    let _ = writeln!(md, "- **Recovery:** {}", recovery(&s));
+    let _ = writeln!(
+        md,
+        "- **Time to recover:** {}",
+        time_to_recover(&s, detected_at)
+    );
+    let _ = writeln!(
+        md,
+        "- **Followup:** {}",
+        s.note(NoteKind::Followup).unwrap_or(FOLLOWUP_BLANK)
+    );
+    for suggestion in suggestions(&s) {
+        let _ = writeln!(md, "  - suggested: {suggestion}");
+    }
+    md.push_str(&timeline(&s));
+    let _ = write!(
+        md,
+        "\n<sub>Written by keyturn from session `{}` (runbook `{}`). Fingerprints are keyed per session and mean nothing outside it; no token value is recorded.</sub>\n",
+        s.session, s.runbook
+    );
+    Postmortem {
+        markdown: md,
+        detected_at,
+        resolved: s.resolved(),
+    }
+}
+
+fn stamp(at: DateTime<Utc>) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+fn unresolved_banner(s: &Summary) -> String {
+    let last = s
+        .steps
+        .last()
+        .map_or("before the first step".to_owned(), |st| {
+            format!("at step “{}”", st.title)
+        });
+    let why = s
+        .finished
+        .as_ref()
+        .map_or("the session was interrupted".to_owned(), |(_, o, m)| {
+            format!(
+                "the session ended {} ({m})",
+                format!("{o:?}").to_lowercase()
+            )
+        });
+    format!(
+        "> **Unresolved** — {why}, {last}. Continue with `keyturn resume {}`, then rewrite this file with `keyturn postmortem {}`.",
+        s.session, s.session
+    )
+}
+
+fn detected(s: &Summary, at: DateTime<Utc>) -> String {
+    let when = at.format("%H:%M:%S UTC").to_string();
+    let how = match &s.deploy {
+        Some(EventKind::DeployObserved {
+            workflow,
+            run_id,
+            conclusion: Some(conclusion),
+            url,
+            invalid_token,
+            ..
+        }) if conclusion != "success" => {
+            let run = url
+                .as_ref()
+                .map_or(format!("run {run_id}"), |u| format!("[run {run_id}]({u})"));
+            let msg = if *invalid_token {
+                ", “The token provided to HEROKU_API_KEY is invalid”"
+            } else {
+                ""
+            };
+            format!(
+                "failed deploy: `{workflow}` {run} concluded `{conclusion}`{msg}; confirmed by keyturn's drift audit"
+            )
+        }
+        _ => "keyturn's drift audit".to_owned(),
+    };
+    let why = s
+        .diagnosis
+        .as_ref()
+        .map_or(String::new(), |(_, _, why)| format!(" — {why}"));
+    format!("{how} at {when}{why}")
+}
+
+fn state_word(o: &Observation) -> String {
+    match (o.validity.as_str(), o.matches_vault) {
+        ("valid", Some(false)) => "valid, but differs from the vault".to_owned(),
+        ("valid", _) => "valid".to_owned(),
+        ("invalid", _) => "stale (rejected with 401)".to_owned(),
+        ("stale", _) => "stale".to_owned(),
+        (other, _) => match &o.error {
+            Some(e) => format!("{other} ({e})"),
+            None => other.to_owned(),
+        },
+    }
+}
+
+fn transition(s: &Summary, key: &StoreKey) -> String {
+    match (s.before.get(key), s.after.get(key)) {
+        (Some(b), Some(a)) => format!(
+            "{} at detection → {} after recovery",
+            state_word(b),
+            state_word(a)
+        ),
+        (Some(b), None) => format!("{} at detection (not re-checked)", state_word(b)),
+        (None, Some(a)) => format!(
+            "not observed at detection → {} after recovery",
+            state_word(a)
+        ),
+        (None, None) => "not observed".to_owned(),
+    }
+}
+
+fn apps(s: &Summary) -> Vec<String> {
+    let mut names: Vec<String> = s
+        .before
+        .keys()
+        .chain(s.after.keys())
+        .filter_map(|k| {
+            if let StoreKey::App(a) = k {
+                Some(a.clone())
+            } else {
+                None
+            }
+        })
+        .collect();
+    names.dedup();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Human name of a recovery path id.
+pub fn path_name(path: &str) -> &str {
+    match path {
+        "path-a" => "Path A (manual paste into GitHub)",
+        "path-b" => "Path B (keyturn wrote the GitHub secret, sealed box)",
+        "apps" | "apps-stale" => "stale Heroku apps re-synced from the vault",
+        "inverse" => "inverse (a valid live copy written back to the vault)",
+        "rotate" | "rotation" => "rotation (nothing valid: new authorization minted)",
+        other => other,
+    }
+}
+
+fn recovery(s: &Summary) -> String {
+    let path = s
+        .diagnosis
+        .as_ref()
+        .and_then(|(_, p, _)| p.as_deref())
+        .map_or("none chosen".to_owned(), |p| path_name(p).to_owned());
+    let taken: Vec<&str> = s
+        .steps
+        .iter()
+        .filter(|st| matches!(st.result, StepResult::Succeeded { .. }))
+        .map(|st| st.title.as_str())
+        .collect();
+    if taken.is_empty() {
+        return format!("{path}; no step completed");
+    }
+    format!("{path}; steps taken: {}", taken.join(" → "))
+}
+
+fn time_to_recover(s: &Summary, detected: DateTime<Utc>) -> String {
+    let end = s.verified_at.filter(|_| s.resolved()).or_else(|| {
+        s.finished
+            .as_ref()
+            .filter(|_| s.resolved())
+            .map(|(at, _, _)| *at)
+    });
+    match end {
+        Some(end) => {
+            let secs = (end - detected).num_seconds().max(0);
+            format!(
+                "{} min ({} → {} UTC)",
+                (secs + 59) / 60,
+                detected.format("%H:%M:%S"),
+                end.format("%H:%M:%S")
+            )
+        }
+        None => "not recovered in this session".to_owned(),
+    }
+}
+
+fn suggestions(s: &Summary) -> Vec<String> {
+    let mut out = Vec::new();
+    let path = s
+        .diagnosis
+        .as_ref()
+        .and_then(|(_, p, _)| p.clone())
+        .unwrap_or_default();
+    let path_b_unavailable = path == "path-a"
+        || s.steps.iter().any(|st| {
+            matches!(&st.result, StepResult::Skipped { reason, .. } | StepResult::Failed { error: reason, .. }
+                if reason.contains("secrets:write") || reason.contains("Path B unavailable"))
+        });
+    if path_b_unavailable {
+        out.push("GitHub token lacks secrets:write — Path B unavailable; grant it so recovery can write the secret itself (#925)".to_owned());
+    }
+    if !s.resolved() {
+        out.push(format!(
+            "finish or roll back the interrupted session: `keyturn resume {}`",
+            s.session
+        ));
+    }
+    if s.diagnosis.as_ref().is_some_and(|(d, _, _)| d != "in-sync") {
+        out.push("keep the weekly drift audit (`keyturn check`) scheduled so drift is caught before a deploy fails".to_owned());
+    }
+    out
+}
+
+fn timeline(s: &Summary) -> String {
+    let mut rows: Vec<(Option<DateTime<Utc>>, String, String, String)> = Vec::new();
+    if let Some(at) = s.detected {
+        let diagnosis = s.diagnosis.as_ref().map_or(String::new(), |d| d.0.clone());
+        rows.push((
+            Some(at),
+            "drift detected".to_owned(),
+            diagnosis,
+            String::new(),
+        ));
+    }
+    for step in &s.steps {
+        let (result, duration) = step_cells(&step.result);
+        rows.push((step.started, step.title.clone(), result, duration));
+    }
+    for (at, fact) in &s.facts {
+        rows.push((Some(*at), "·".to_owned(), fact.clone(), String::new()));
+    }
+    if let Some((at, outcome, message)) = &s.finished {
+        rows.push((
+            Some(*at),
+            "session ended".to_owned(),
+            format!("{outcome:?}: {message}"),
+            String::new(),
+        ));
+    }
+    rows.sort_by_key(|row| row.0);
+    let mut md = String::from(
+        "\n#### Timeline (UTC)\n\n| time | step | result | duration |\n|---|---|---|---|\n",
+    );
+    for (at, step, result, duration) in rows {
+        let time = at.map_or(String::new(), |t| t.format("%H:%M:%S").to_string());
+        let _ = writeln!(
+            md,
+            "| {time} | {} | {} | {duration} |",
+            cell(&step),
+            cell(&result)
+        );
+    }
+    md
+}
+
+fn step_cells(result: &StepResult) -> (String, String) {
+    match result {
+        StepResult::Succeeded {
+            summary,
+            duration_ms,
+        } => (format!("✔ {summary}"), secs(*duration_ms)),
+        StepResult::Failed { error, duration_ms } => {
+            (format!("✘ failed: {error}"), secs(*duration_ms))
+        }
+        StepResult::Skipped {
+            reason,
+            by_operator: true,
+        } => (format!("skipped by the operator: {reason}"), String::new()),
+        StepResult::Skipped { reason, .. } => (format!("skipped: {reason}"), String::new()),
+        StepResult::RolledBack { summary } => (format!("↶ rolled back: {summary}"), String::new()),
+        StepResult::Unfinished => ("unfinished (session interrupted)".to_owned(), String::new()),
+    }
+}
+
+fn secs(ms: u64) -> String {
+    format!("{}.{} s", ms / 1000, (ms % 1000) / 100)
+}
+
+/// Escapes what would break a Markdown table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
+
+/// Writes the postmortem into `dir` without overwriting anything; returns the path.
+pub fn write(dir: &Path, postmortem: &Postmortem) -> Result<PathBuf, ReportError> {
+    let err = |path: &Path| {
+        let path = path.to_owned();
+        move |source| ReportError::Write { path, source }
+    };
+    std::fs::create_dir_all(dir).map_err(err(dir))?;
+    let stem = format!(
+        "heroku-key-drift-{}",
+        postmortem.detected_at.format("%Y-%m-%d")
+    );
+    let temp = dir.join(format!(".{stem}.{}.tmp", uuid::Uuid::new_v4().simple()));
+    let mut file = std::fs::File::create_new(&temp).map_err(err(&temp))?;
+    file.write_all(postmortem.markdown.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(err(&temp))?;
+    let placed = place_without_overwrite(&temp, dir, &stem);
+    let _ = std::fs::remove_file(&temp);
+    placed
+}
+
+fn place_without_overwrite(temp: &Path, dir: &Path, stem: &str) -> Result<PathBuf, ReportError> {
+    for n in 1.. {
+        let name = if n == 1 {
+            format!("{stem}.md")
+        } else {
+            format!("{stem}-{n}.md")
+        };
+        let target = dir.join(name);
+        match std::fs::hard_link(temp, &target) {
+            Ok(()) => return Ok(target),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(source) => {
+                return Err(ReportError::Write {
+                    path: target,
+                    source,
+                });
+            }
+        }
+    }
+    unreachable!("the suffix loop only ends by returning")
+}

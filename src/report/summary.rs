@@ -1,0 +1,312 @@
+//! A session's facts, extracted once from its events, for the postmortem and the audit log.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+
+use crate::runbook::event::{Event, EventKind, NoteKind, Outcome, RunbookKind, StoreRef};
+
+/// What one store looked like at one moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    pub validity: String,
+    pub matches_vault: Option<bool>,
+    pub version: Option<String>,
+    pub error: Option<String>,
+}
+
+/// One step's fate, for the timeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepRecord {
+    pub id: String,
+    pub title: String,
+    pub started: Option<DateTime<Utc>>,
+    pub result: StepResult,
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StepResult {
+    Succeeded { summary: String, duration_ms: u64 },
+    Failed { error: String, duration_ms: u64 },
+    Skipped { reason: String, by_operator: bool },
+    RolledBack { summary: String },
+    Unfinished,
+}
+
+/// The facts of a session.
+#[derive(Debug, Clone, Default)]
+pub struct Summary {
+    pub session: String,
+    pub runbook: String,
+    pub secret: String,
+    pub kind: Option<RunbookKind>,
+    pub started: Option<DateTime<Utc>>,
+    pub detected: Option<DateTime<Utc>>,
+    pub diagnosis: Option<(String, Option<String>, String)>,
+    pub deploy: Option<EventKind>,
+    pub before: BTreeMap<StoreKey, Observation>,
+    pub after: BTreeMap<StoreKey, Observation>,
+    pub steps: Vec<StepRecord>,
+    pub notes: Vec<(NoteKind, String)>,
+    pub old_authorization: Option<String>,
+    pub new_authorization: Option<String>,
+    pub revoked: Vec<String>,
+    pub verified_at: Option<DateTime<Utc>>,
+    /// Writes, mints, revocations and workflow runs, for the timeline.
+    pub facts: Vec<(DateTime<Utc>, String)>,
+    pub finished: Option<(DateTime<Utc>, Outcome, String)>,
+}
+
+/// Stores in display order: vault, GitHub, then apps by name.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum StoreKey {
+    Vault,
+    Github,
+    App(String),
+    Manual(String),
+}
+
+impl From<&StoreRef> for StoreKey {
+    fn from(store: &StoreRef) -> StoreKey {
+        match store {
+            StoreRef::Vault => StoreKey::Vault,
+            StoreRef::Github => StoreKey::Github,
+            StoreRef::HerokuApp { app } => StoreKey::App(app.clone()),
+            StoreRef::Manual { name } => StoreKey::Manual(name.clone()),
+        }
+    }
+}
+
+impl Summary {
+    /// Folds the events of one session.
+    pub fn of(events: &[Event]) -> Summary {
+        let mut summary = Summary::default();
+        for event in events {
+            summary.take(event);
+        }
+        summary
+    }
+
+    /// True when the session ended with every step done.
+    pub fn resolved(&self) -> bool {
+        matches!(self.finished, Some((_, Outcome::Completed, _)))
+    }
+
+    /// The last note of a kind.
+    pub fn note(&self, kind: NoteKind) -> Option<&str> {
+        self.notes
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == kind)
+            .map(|(_, t)| t.as_str())
+    }
+
+    fn take(&mut self, event: &Event) {
+        match &event.kind {
+            EventKind::SessionStarted {
+                session,
+                runbook,
+                secret,
+                kind,
+                ..
+            } => {
+                self.session.clone_from(session);
+                self.runbook.clone_from(runbook);
+                self.secret.clone_from(secret);
+                self.kind = Some(*kind);
+                self.started = Some(event.at);
+            }
+            EventKind::StoreObserved { .. } => self.observe(event),
+            EventKind::Diagnosed {
+                diagnosis,
+                path,
+                why,
+            } => self.diagnosed(event.at, diagnosis, path.as_ref(), why),
+            EventKind::DeployObserved { .. } if self.deploy.is_none() => {
+                self.deploy = Some(event.kind.clone());
+            }
+            EventKind::OldAuthorizationFound { id, .. } => {
+                self.old_authorization = Some(id.clone());
+            }
+            EventKind::AuthorizationCreated { id, .. } => self.new_authorization = Some(id.clone()),
+            EventKind::AuthorizationRevoked { id, .. } => self.revoked.push(id.clone()),
+            EventKind::WorkflowCompleted { conclusion, .. } if conclusion == "success" => {
+                self.verified_at = Some(event.at);
+            }
+            EventKind::OperatorNote { kind, text } => self.notes.push((*kind, text.clone())),
+            EventKind::SessionFinished { outcome, message } => {
+                self.finished = Some((event.at, *outcome, message.clone()));
+            }
+            _ => self.step_event(event),
+        }
+        if let Some(fact) = fact(&event.kind) {
+            self.facts.push((event.at, fact));
+        }
+    }
+
+    fn observe(&mut self, event: &Event) {
+        let EventKind::StoreObserved {
+            store,
+            validity,
+            matches_vault,
+            version,
+            error,
+            ..
+        } = &event.kind
+        else {
+            return;
+        };
+        let observation = Observation {
+            validity: validity.clone(),
+            matches_vault: *matches_vault,
+            version: version.clone(),
+            error: error.clone(),
+        };
+        let phase = if self.steps.is_empty() {
+            &mut self.before
+        } else {
+            &mut self.after
+        };
+        phase.insert(StoreKey::from(store), observation);
+    }
+
+    fn diagnosed(&mut self, at: DateTime<Utc>, diagnosis: &str, path: Option<&String>, why: &str) {
+        if self.diagnosis.is_none() {
+            self.detected = Some(at);
+            self.diagnosis = Some((diagnosis.to_owned(), path.cloned(), why.to_owned()));
+        } else if diagnosis == "in-sync" && !self.steps.is_empty() {
+            self.verified_at = Some(self.verified_at.map_or(at, |v| v.max(at)));
+        }
+    }
+
+    fn step_event(&mut self, event: &Event) {
+        match &event.kind {
+            EventKind::StepStarted { step, title, .. } => self.steps.push(StepRecord {
+                id: step.clone(),
+                title: title.clone(),
+                started: Some(event.at),
+                result: StepResult::Unfinished,
+            }),
+            EventKind::StepSucceeded {
+                step,
+                summary,
+                duration_ms,
+            } => self.finish_step(
+                step,
+                StepResult::Succeeded {
+                    summary: summary.clone(),
+                    duration_ms: *duration_ms,
+                },
+            ),
+            EventKind::StepFailed {
+                step,
+                error,
+                duration_ms,
+            } => self.finish_step(
+                step,
+                StepResult::Failed {
+                    error: error.clone(),
+                    duration_ms: *duration_ms,
+                },
+            ),
+            EventKind::StepSkipped {
+                step,
+                title,
+                reason,
+                by_operator,
+            } => self.skip_step(step, title, reason, *by_operator, event.at),
+            EventKind::StepRolledBack { step, summary } => self.finish_step(
+                step,
+                StepResult::RolledBack {
+                    summary: summary.clone(),
+                },
+            ),
+            _ => {}
+        }
+    }
+
+    fn finish_step(&mut self, id: &str, result: StepResult) {
+        match self.steps.iter_mut().rev().find(|s| s.id == id) {
+            Some(record) => record.result = result,
+            None => self.steps.push(StepRecord {
+                id: id.to_owned(),
+                title: id.to_owned(),
+                started: None,
+                result,
+            }),
+        }
+    }
+
+    fn skip_step(
+        &mut self,
+        id: &str,
+        title: &str,
+        reason: &str,
+        by_operator: bool,
+        at: DateTime<Utc>,
+    ) {
+        let result = StepResult::Skipped {
+            reason: reason.to_owned(),
+            by_operator,
+        };
+        let open = self
+            .steps
+            .iter_mut()
+            .rev()
+            .find(|s| s.id == id && s.result == StepResult::Unfinished);
+        match open {
+            Some(record) => record.result = result,
+            None => self.steps.push(StepRecord {
+                id: id.to_owned(),
+                title: title.to_owned(),
+                started: Some(at),
+                result,
+            }),
+        }
+    }
+}
+
+/// A one-line description of an event worth a timeline row of its own.
+fn fact(kind: &EventKind) -> Option<String> {
+    Some(match kind {
+        EventKind::AuthorizationCreated {
+            id, description, ..
+        } => {
+            format!("authorization {id} created ({description})")
+        }
+        EventKind::AuthorizationRevoked {
+            id,
+            old_token_rejected,
+            ..
+        } => {
+            let proof = if *old_token_rejected {
+                "; old token now gets 401"
+            } else {
+                ""
+            };
+            format!("authorization {id} revoked{proof}")
+        }
+        EventKind::SecretWritten { store, version, .. } => match version {
+            Some(v) => format!("{store} written ({v})"),
+            None => format!("{store} written"),
+        },
+        EventKind::DynosRestarted { app } => format!("dynos of {app} restarted"),
+        EventKind::WorkflowDispatched { workflow, .. } => format!("{workflow} dispatched"),
+        EventKind::WorkflowCompleted {
+            workflow,
+            run_id,
+            conclusion,
+            ..
+        } => {
+            format!("{workflow} run {run_id} concluded {conclusion}")
+        }
+        EventKind::ClipboardCopied {
+            clear_after_secs, ..
+        } => {
+            format!("token copied to the clipboard (cleared after {clear_after_secs} s)")
+        }
+        EventKind::ClipboardCleared => "clipboard cleared".to_owned(),
+        _ => return None,
+    })
+}
