@@ -80,3 +80,66 @@ fn harden_process_makes_the_process_non_dumpable() {
     #[cfg(target_os = "linux")]
     assert!(keyturn::secret::is_hardened());
 }
+
+#[test]
+fn postmortem_command_writes_from_a_journal_including_interrupted_sessions() {
+    use keyturn::runbook::event::{EventKind, RunbookKind};
+    let dir = tempfile::tempdir().unwrap();
+    let sessions = dir.path().join("sessions");
+    let mut journal =
+        keyturn::runbook::journal::Journal::create(&sessions, "20260503T034800Z-abc123").unwrap();
+    journal
+        .append(EventKind::SessionStarted {
+            session: "20260503T034800Z-abc123".into(),
+            runbook: "heroku-key-drift-recovery".into(),
+            title: "drift recovery".into(),
+            secret: "HEROKU_API_KEY".into(),
+            kind: RunbookKind::DriftRecovery,
+            dry_run: false,
+            keyturn_version: "0.1.0".into(),
+        })
+        .unwrap();
+    journal
+        .append(EventKind::Diagnosed {
+            diagnosis: "github-stale".into(),
+            path: Some("path-b".into()),
+            why: "deploy failed".into(),
+        })
+        .unwrap();
+    let out_dir = dir.path().join("pm");
+    let out = keyturn()
+        .args([
+            "postmortem",
+            "--dir",
+            out_dir.to_str().unwrap(),
+            "--root-cause",
+            "manual rotation",
+        ])
+        .env("KEYTURN_SESSIONS_DIR", &sessions)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("UNRESOLVED"));
+    let files: Vec<_> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(files.len(), 1);
+    let text = std::fs::read_to_string(&files[0]).unwrap();
+    assert!(
+        text.contains("**Unresolved**") && text.contains("manual rotation"),
+        "{text}"
+    );
+
+    let out = keyturn()
+        .args(["postmortem", "no-such-session"])
+        .env("KEYTURN_SESSIONS_DIR", &sessions)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -2,6 +2,7 @@
 //! become `anyhow` reports and exit codes here and nowhere else.
 
 mod config_cmd;
+mod postmortem_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,6 +13,7 @@ const EXAMPLES: &str = "\
 Examples:
   keyturn config check                     validate ./keyturn.toml and show credential sources
   keyturn --config ops/keyturn.toml config check
+  keyturn postmortem                       postmortem of the newest session (journal)
 
 Config search order (first found wins):
   1. --config FILE
@@ -43,6 +45,8 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// (Re)write a drift postmortem from a session journal, also for an interrupted session.
+    Postmortem(postmortem_cmd::PostmortemArgs),
 }
 
 /// `keyturn config …`
@@ -71,6 +75,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Config(ConfigCommand::Check) => config_cmd::check(cli.config.as_deref()),
+        Command::Postmortem(args) => postmortem_cmd::run(&args, cli.config.as_deref()),
     };
     ExitCode::from(code)
 }
