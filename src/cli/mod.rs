@@ -2,6 +2,7 @@
 //! become `anyhow` reports and exit codes here and nowhere else.
 
 mod config_cmd;
+mod runbooks;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,6 +44,9 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// List and validate runbook files.
+    #[command(subcommand)]
+    Runbooks(runbooks::RunbooksCommand),
 }
 
 /// `keyturn config …`
@@ -71,6 +75,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Config(ConfigCommand::Check) => config_cmd::check(cli.config.as_deref()),
+        Command::Runbooks(command) => runbooks::run(&command),
     };
     ExitCode::from(code)
 }
