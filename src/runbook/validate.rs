@@ -23,7 +23,9 @@ pub fn validate(runbook: &Runbook, text: &str, file: &Path) -> Vec<Problem> {
         problems: Vec::new(),
     };
     checker.runbook();
-    checker.problems
+    let mut problems = checker.problems;
+    problems.sort_by_key(|p| (p.location.line, p.location.column));
+    problems
 }
 
 struct Checker<'a> {
