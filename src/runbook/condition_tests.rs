@@ -95,3 +95,55 @@ fn unknown_runtime_name_is_an_error_not_false() {
     let cond = Condition::parse("capability.clipboard").unwrap();
     assert!(cond.evaluate(&ctx("in-sync")).is_err());
 }
+
+/// Cheap fuzzing without a property-test dependency: token soup from a fixed-seed LCG must
+/// never panic the lexer, parser or template scanner, and error columns stay in range.
+#[test]
+fn random_inputs_never_panic() {
+    const PIECES: &[&str] = &[
+        "diagnosis",
+        "==",
+        "!=",
+        "in",
+        "[",
+        "]",
+        ",",
+        "(",
+        ")",
+        "and",
+        "or",
+        "not",
+        "\"",
+        "\"in-sync\"",
+        "capability.",
+        "github_write",
+        "step.a.ran",
+        "config.x",
+        "=",
+        "é",
+        " ",
+        "{",
+        "}",
+        "{date}",
+        "{{",
+        "steps.",
+        ".",
+        "_",
+    ];
+    let mut seed: u64 = 0x5eed;
+    for _ in 0..3000 {
+        let mut text = String::new();
+        seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+        for _ in 0..(seed >> 60) {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            text.push_str(PIECES[usize::try_from(seed >> 33).unwrap() % PIECES.len()]);
+        }
+        if let Err(e) = Condition::parse(&text) {
+            assert!(
+                e.column >= 1 && e.column <= text.chars().count() + 1,
+                "{text}: {e}"
+            );
+        }
+        let _ = crate::runbook::template::placeholders(&text);
+    }
+}
