@@ -240,3 +240,34 @@ fn cli_validate_exit_codes() {
         "{listed}"
     );
 }
+
+#[test]
+fn inline_rollback_for_each_outputs_and_header_are_checked() {
+    let text = ROTATION.replacen(
+        "rollback = \"rollback_restore_vault\"\nbody = '''\nWrites",
+        "rollback = { action = \"restore_vault\", params = { version = \"previous\" } }\nbody = '''\nWrites",
+        1,
+    );
+    assert_reported(
+        &text,
+        "action = \"restore_vault\"",
+        "unknown action `restore_vault`",
+        "restore_vault_version",
+    );
+    let text = ROTATION.replacen("for_each = \"manual_consumers\"", "for_each = \"apps\"", 1);
+    assert_reported(
+        &text,
+        "for_each = \"apps\"",
+        "for_each = \"apps\"",
+        "manual_consumers",
+    );
+    let text = ROTATION.replacen("outputs = [\"email\"]", "outputs = [\"token\"]", 1);
+    assert_reported(
+        &text,
+        "outputs = [\"token\"]",
+        "produces no output `token`",
+        "it produces: email",
+    );
+    let text = ROTATION.replacen("title = \"Rotate {secret}", "title = \"Rotate {secrt}", 1);
+    assert_reported(&text, "{secrt}", "in the runbook header", "use one of");
+}

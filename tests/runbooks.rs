@@ -101,6 +101,16 @@ fn rotation_has_the_eight_sop_steps_then_the_rollback_path() {
             "rollback_skip_revoke"
         ]
     );
+    let path: Vec<&str> = rotation
+        .rollback_path("rollback_restore_vault")
+        .into_iter()
+        .map(keyturn::runbook::Step::id)
+        .collect();
+    assert_eq!(path, rollback);
+    assert_eq!(
+        rotation.forward_steps().count() + rollback.len(),
+        rotation.steps.len()
+    );
     let revoke = rotation.step("revoke_old").unwrap();
     assert!(revoke.point_of_no_return);
     assert!(

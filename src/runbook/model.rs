@@ -136,6 +136,23 @@ impl Runbook {
     pub fn step(&self, id: &str) -> Option<&Step> {
         self.steps.iter().find(|s| s.id() == id)
     }
+
+    /// The steps of the forward walk, in order (`rollback_only` steps left out).
+    pub fn forward_steps(&self) -> impl Iterator<Item = &Step> {
+        self.steps.iter().filter(|s| !s.rollback_only)
+    }
+
+    /// The rollback path that starts at step `id`: that step and the contiguous
+    /// `rollback_only` steps after it. Empty if `id` is not a `rollback_only` step.
+    pub fn rollback_path(&self, id: &str) -> Vec<&Step> {
+        let start = self.steps.iter().position(|s| s.id() == id);
+        start.map_or_else(Vec::new, |i| {
+            self.steps[i..]
+                .iter()
+                .take_while(|s| s.rollback_only)
+                .collect()
+        })
+    }
 }
 
 const CONFIRM_FIX: &str = "use \"none\", \"yes-no\" or { typed = \"WORD\" }";

@@ -57,10 +57,26 @@ impl Checker<'_> {
             let at = self.runbook.id.span().start;
             self.push(at, "the runbook has no steps".into(), "add [[step]] tables");
         }
+        self.header_templates();
         for (index, step) in self.runbook.steps.iter().enumerate() {
             self.step(index, step);
         }
         self.rollback_paths_are_used();
+    }
+
+    /// The runbook's own title and secret may use only the config-derived names.
+    fn header_templates(&mut self) {
+        let fields = [&self.runbook.title, &self.runbook.secret];
+        for placeholder in fields.iter().flat_map(|f| template::placeholders(f)) {
+            if !VARIABLES.contains(&placeholder.name.as_str()) {
+                let at = self.find_in(0..self.text.len(), &format!("{{{}}}", placeholder.name));
+                let msg = format!(
+                    "unknown placeholder `{{{}}}` in the runbook header",
+                    placeholder.name
+                );
+                self.push(at, msg, format!("use one of: {}", VARIABLES.join(", ")));
+            }
+        }
     }
 
     fn step(&mut self, index: usize, step: &Step) {
