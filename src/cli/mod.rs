@@ -3,6 +3,7 @@
 
 mod config_cmd;
 mod postmortem_cmd;
+mod runbooks;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,6 +48,9 @@ pub enum Command {
     Config(ConfigCommand),
     /// (Re)write a drift postmortem from a session journal, also for an interrupted session.
     Postmortem(postmortem_cmd::PostmortemArgs),
+    /// List and validate runbook files.
+    #[command(subcommand)]
+    Runbooks(runbooks::RunbooksCommand),
 }
 
 /// `keyturn config …`
@@ -76,6 +80,7 @@ pub fn main() -> ExitCode {
     let code = match cli.command {
         Command::Config(ConfigCommand::Check) => config_cmd::check(cli.config.as_deref()),
         Command::Postmortem(args) => postmortem_cmd::run(&args, cli.config.as_deref()),
+        Command::Runbooks(command) => runbooks::run(&command),
     };
     ExitCode::from(code)
 }
