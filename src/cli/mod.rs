@@ -2,6 +2,7 @@
 //! become `anyhow` reports and exit codes here and nowhere else.
 
 mod config_cmd;
+pub mod sim;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,6 +44,8 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Run the embedded Heroku/GitHub/Infisical simulator until Ctrl-C.
+    Sim(sim::SimArgs),
 }
 
 /// `keyturn config …`
@@ -71,6 +74,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Config(ConfigCommand::Check) => config_cmd::check(cli.config.as_deref()),
+        Command::Sim(args) => sim::run(&args),
     };
     ExitCode::from(code)
 }
