@@ -257,6 +257,14 @@ fn check_name(name: &str) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// Opens a libsodium sealed box (`crypto_box_seal`) with an X25519 secret key: the exact
+/// check GitHub makes on every secret write. `None` if it does not open.
+pub fn open_sealed(secret_key: [u8; 32], sealed: &[u8]) -> Option<Vec<u8>> {
+    crypto_box::SecretKey::from_bytes(secret_key)
+        .unseal(sealed)
+        .ok()
+}
+
 /// Opens `encrypted_value` with the repository key after checking `key_id`.
 fn open_value(body: &Value, key_id: &str, secret_key: [u8; 32]) -> Result<String, Response> {
     let field = |f: &str| {
@@ -286,9 +294,7 @@ fn open_value(body: &Value, key_id: &str, secret_key: [u8; 32]) -> Result<String
             "Secret values are limited to 48 KB.",
         ));
     }
-    let plain = crypto_box::SecretKey::from_bytes(secret_key)
-        .unseal(&sealed)
-        .map_err(|_| undecryptable())?;
+    let plain = open_sealed(secret_key, &sealed).ok_or_else(undecryptable)?;
     String::from_utf8(plain).map_err(|_| undecryptable())
 }
 

@@ -31,6 +31,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use faults::{FaultAction, FaultRule, Faults, Latency};
+pub use github::open_sealed;
+pub use github_actions::INVALID_TOKEN_LINE;
 pub use scenario::{Scenario, UnknownScenario};
 pub use state::{LoggedRequest, SimAuthorization, SimState, SimVaultVersion, SimWorkflowRun};
 
