@@ -13,12 +13,15 @@
 #![allow(clippy::result_large_err)]
 
 mod faults;
+mod generate;
 mod github;
 mod github_actions;
+mod github_runs;
 mod heroku;
 mod heroku_apps;
 mod http;
 mod infisical;
+mod infisical_store;
 mod range;
 mod scenario;
 mod state;
@@ -256,7 +259,7 @@ impl SimHandle {
 
     /// A ready `keyturn.toml` pointing at this simulator.
     pub fn config_toml(&self) -> String {
-        scenario::config_toml(
+        generate::config_toml(
             &self.credentials,
             &self.state.app_names(),
             [self.heroku_url(), self.github_url(), self.infisical_url()],
