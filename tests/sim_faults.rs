@@ -233,3 +233,58 @@ async fn generated_config_and_credentials_point_at_the_sim() {
     sim.shutdown().await;
     again.shutdown().await;
 }
+
+#[test]
+fn fault_specs_parse_like_the_cli_takes_them() {
+    let r = FaultRule::parse_spec("heroku:GET:^/account$=503x2").unwrap();
+    assert_eq!(
+        (r.vendor, r.method.as_deref(), r.times),
+        (Vendor::Heroku, Some("GET"), 2)
+    );
+    assert_eq!(r.action, FaultAction::Status(503));
+    let r = FaultRule::parse_spec("github:/actions/.*=429:30").unwrap();
+    assert_eq!(
+        (r.method, r.action),
+        (
+            None,
+            FaultAction::RateLimited {
+                retry_after_secs: 30
+            }
+        )
+    );
+    for (spec, action) in [
+        ("infisical:login=hang", FaultAction::Hang),
+        ("heroku:.=drop", FaultAction::Drop),
+        ("heroku:.=malformed", FaultAction::MalformedJson),
+    ] {
+        assert_eq!(FaultRule::parse_spec(spec).unwrap().action, action);
+    }
+    for bad in ["nope:.=503", "heroku:.", "heroku:.=teapot", "heroku:(=503"] {
+        assert!(FaultRule::parse_spec(bad).is_err(), "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn cli_env_lines_export_every_url_and_credential() {
+    let sim = start(Scenario::InSync).await;
+    let text = keyturn::cli::sim::env_lines(&sim);
+    for name in [
+        "HEROKU_URL",
+        "GITHUB_URL",
+        "INFISICAL_URL",
+        "HEROKU_TOKEN",
+        "GITHUB_TOKEN",
+        "GITHUB_REPO",
+        "GITHUB_PRIVATE_KEY",
+        "INFISICAL_CLIENT_ID",
+        "INFISICAL_CLIENT_SECRET",
+        "INFISICAL_PROJECT_ID",
+        "INFISICAL_ENVIRONMENT",
+    ] {
+        assert!(
+            text.contains(&format!("export KEYTURN_SIM_{name}='")),
+            "{name}"
+        );
+    }
+    assert!(text.contains(&sim.heroku_url()));
+}

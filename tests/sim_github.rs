@@ -9,7 +9,7 @@ use std::time::Duration;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use common::{client, header, parts, start};
-use keyturn::sim::{INVALID_TOKEN_LINE, Scenario, SimHandle};
+use keyturn::sim::{INVALID_TOKEN_LINE, Scenario, Sim, SimHandle, SimOptions};
 use serde_json::{Value, json};
 
 fn repo_url(sim: &SimHandle) -> String {
@@ -222,7 +222,11 @@ async fn wait_completed(sim: &SimHandle, run_id: u64) -> Value {
 
 #[tokio::test]
 async fn stale_deploy_fails_with_the_invalid_token_log_then_succeeds_after_the_fix() {
-    let sim = start(Scenario::GithubStale).await;
+    let options = SimOptions {
+        workflow_step: Duration::from_millis(150),
+        ..SimOptions::fast()
+    };
+    let sim = Sim::start(Scenario::GithubStale, options).await.unwrap();
     let (_, _, runs) = get(
         &sim,
         &format!(
@@ -310,4 +314,36 @@ async fn runs_filter_and_paginate_with_link_headers() {
         .bearer_auth(&sim.credentials().github_token)
         .json(&json!({"ref": "main", "inputs": {"bogus": "1"}}));
     assert_eq!(r.send().await.unwrap().status(), 422);
+}
+
+#[tokio::test]
+async fn exhausted_primary_rate_limit_answers_403_with_zero_remaining() {
+    let sim = start(Scenario::InSync).await;
+    sim.state().set_github_rate_remaining(0);
+    let (status, headers, body) = get(&sim, &format!("{}/user", sim.github_url())).await;
+    assert_eq!(status, 403);
+    assert_eq!(header(&headers, "x-ratelimit-remaining"), "0");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("API rate limit exceeded")
+    );
+}
+
+#[tokio::test]
+async fn github_stale_secret_is_91_days_old_and_older_than_the_vault() {
+    let sim = start(Scenario::GithubStale).await;
+    let state = sim.state();
+    let updated = state.github_secret_updated_at("HEROKU_API_KEY").unwrap();
+    let age = chrono::Utc::now() - updated;
+    assert!((90..=92).contains(&age.num_days()), "{age}");
+    assert!(updated < state.vault_versions().last().unwrap().created_at);
+    let last = state
+        .workflow_runs()
+        .into_iter()
+        .find(|r| r.name == "Deploy Console")
+        .unwrap();
+    assert_eq!(last.conclusion.as_deref(), Some("failure"));
+    assert!(last.log.contains(INVALID_TOKEN_LINE));
 }

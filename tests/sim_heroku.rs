@@ -7,8 +7,17 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use common::{client, header, parts, start};
-use keyturn::sim::Scenario;
+use keyturn::sim::{Scenario, Sim, SimHandle, SimOptions};
 use serde_json::{Value, json};
+
+/// A simulator whose dynos stay `starting` long enough to observe under a loaded CI box.
+async fn start_slow_restarts(scenario: Scenario) -> SimHandle {
+    let options = SimOptions {
+        dyno_restart: Duration::from_millis(400),
+        ..SimOptions::fast()
+    };
+    Sim::start(scenario, options).await.unwrap()
+}
 
 const ACCEPT: &str = "application/vnd.heroku+json; version=3.cedar-acm";
 
@@ -184,7 +193,7 @@ async fn apps_answer_by_name_and_uuid_and_404_otherwise() {
 
 #[tokio::test]
 async fn config_patch_merges_deletes_releases_and_restarts() {
-    let sim = start(Scenario::InSync).await;
+    let sim = start_slow_restarts(Scenario::InSync).await;
     let op = sim.credentials().heroku_operator_token.clone();
     let url = format!("{}/apps/raxx-api-prod/config-vars", sim.heroku_url());
     let patch = json!({"HEROKU_API_KEY": "HRKU-new", "LOG_LEVEL": null, "EXTRA": "1"});
@@ -220,7 +229,7 @@ async fn config_patch_merges_deletes_releases_and_restarts() {
     )
     .await;
     assert_eq!(dynos[0]["state"], "starting");
-    tokio::time::sleep(Duration::from_millis(80)).await;
+    tokio::time::sleep(Duration::from_millis(450)).await;
     let (_, _, dynos) = get(
         &format!("{}/apps/raxx-api-prod/dynos", sim.heroku_url()),
         &op,
@@ -233,7 +242,7 @@ async fn config_patch_merges_deletes_releases_and_restarts() {
 
 #[tokio::test]
 async fn dyno_restart_answers_202_and_bad_patch_422() {
-    let sim = start(Scenario::InSync).await;
+    let sim = start_slow_restarts(Scenario::InSync).await;
     let op = sim.credentials().heroku_operator_token.clone();
     let base = sim.heroku_url();
     let r = client()
@@ -286,4 +295,22 @@ async fn scenarios_set_up_the_expected_copies() {
         assert_eq!(versions.last().unwrap().version, 14, "{scenario}");
         sim.shutdown().await;
     }
+}
+
+#[tokio::test]
+async fn rotation_due_authorization_is_91_days_old_and_request_ids_are_echoed() {
+    let sim = start(Scenario::RotationDue).await;
+    let live = sim
+        .state()
+        .authorizations()
+        .into_iter()
+        .find(|a| !a.revoked)
+        .unwrap();
+    assert_eq!((chrono::Utc::now() - live.created_at).num_days(), 91);
+    assert!(live.description.starts_with("raxx-platform-token-"));
+    let r = client()
+        .get(format!("{}/account", sim.heroku_url()))
+        .header("Request-Id", "abc,def");
+    let (_, headers, _) = parts(r.send().await.unwrap()).await;
+    assert!(header(&headers, "request-id").ends_with(",abc,def"));
 }

@@ -69,13 +69,21 @@ pub(crate) fn precheck(state: &SimState) -> Option<Response> {
 }
 
 /// `Content-Type` (quirk: Heroku's CLI parses only JSON-typed bodies), `Request-Id`,
-/// `RateLimit-Remaining`, on every answer.
-pub(crate) fn stamp_headers(state: &SimState, headers: &mut HeaderMap) {
+/// `RateLimit-Remaining`, on every answer. An incoming `Request-Id` (possibly a list) is
+/// appended after ours, as Heroku does.
+pub(crate) fn stamp_headers(
+    state: &SimState,
+    headers: &mut HeaderMap,
+    incoming: Option<&HeaderValue>,
+) {
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    let id = uuid::Uuid::new_v4().to_string();
+    let mut id = uuid::Uuid::new_v4().to_string();
+    if let Some(theirs) = incoming.and_then(|v| v.to_str().ok()) {
+        id = format!("{id},{theirs}");
+    }
     if let Ok(value) = HeaderValue::from_str(&id) {
         headers.insert("request-id", value);
     }
