@@ -347,3 +347,17 @@ async fn github_stale_secret_is_91_days_old_and_older_than_the_vault() {
     assert_eq!(last.conclusion.as_deref(), Some("failure"));
     assert!(last.log.contains(INVALID_TOKEN_LINE));
 }
+
+#[test]
+fn dryoc_opens_a_box_sealed_by_crypto_box() {
+    let (public, secret) = dryoc::classic::crypto_box::crypto_box_keypair();
+    let message = b"HRKU-sealed-by-crypto-box";
+    let sealed = crypto_box::PublicKey::from_bytes(public)
+        .seal(&mut rand::rngs::OsRng, message)
+        .unwrap();
+    assert_eq!(sealed.len(), message.len() + 48);
+    let mut opened = vec![0u8; message.len()];
+    dryoc::classic::crypto_box::crypto_box_seal_open(&mut opened, &sealed, &public, &secret)
+        .unwrap();
+    assert_eq!(opened, message);
+}
