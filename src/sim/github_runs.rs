@@ -166,23 +166,45 @@ fn link_header(
         .flatten()
 }
 
+/// Auth, then answers with `f(run, base, owner/repo)` for the run `pick` selects, or 404.
+fn with_run(
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    repo: (&str, &str),
+    pick: impl Fn(&SimWorkflowRun) -> bool,
+    f: impl FnOnce(&SimWorkflowRun, &str, &str) -> Response,
+) -> Response {
+    if let Err(refusal) = authorize_repo(ctx, headers, repo.0, repo.1) {
+        return refusal;
+    }
+    let (base, full) = links(ctx, headers);
+    let w = ctx.state.lock();
+    match w.github.runs.iter().find(|run| pick(run)) {
+        Some(run) => f(run, &base, &full),
+        None => error_for_status(StatusCode::NOT_FOUND, None),
+    }
+}
+
+/// A run's single job id.
+fn job_id(run: &SimWorkflowRun) -> u64 {
+    run.id * 10 + 1
+}
+
 async fn get_run(
     State(ctx): State<Ctx>,
     headers: HeaderMap,
     Path((o, r, id)): Path<(String, String, String)>,
 ) -> Response {
-    if let Err(refusal) = authorize_repo(&ctx, &headers, &o, &r) {
-        return refusal;
-    }
-    let (base, full) = links(&ctx, &headers);
-    let w = ctx.state.lock();
-    match w.github.runs.iter().find(|run| run.id.to_string() == id) {
-        Some(run) => answer(StatusCode::OK, &render_run(run, &base, &full)),
-        None => error_for_status(StatusCode::NOT_FOUND, None),
-    }
+    with_run(
+        &ctx,
+        &headers,
+        (&o, &r),
+        |run| run.id.to_string() == id,
+        |run, base, full| answer(StatusCode::OK, &render_run(run, base, full)),
+    )
 }
 
-/// The single job of a run (`id = run id * 10 + 1`) with its steps.
+/// The single job of a run (id from [`job_id`]) with its steps.
 fn render_job(run: &SimWorkflowRun, base: &str, full: &str) -> Value {
     let done = run.status == "completed";
     let names = ["Set up job", "Checkout", "Deploy to Heroku", "Complete job"];
@@ -190,7 +212,7 @@ fn render_job(run: &SimWorkflowRun, base: &str, full: &str) -> Value {
         let conclusion = if !done { None } else if number == 3 { run.conclusion.clone() } else { Some("success".to_owned()) };
         json!({ "number": number, "name": name, "status": if done { "completed" } else { run.status.as_str() }, "conclusion": conclusion })
     }).collect();
-    let id = run.id * 10 + 1;
+    let id = job_id(run);
     json!({
         "id": id, "run_id": run.id, "name": "deploy", "status": run.status, "conclusion": run.conclusion,
         "started_at": timestamp(run.created_at), "completed_at": done.then(|| timestamp(run.updated_at)),
@@ -204,40 +226,37 @@ async fn run_jobs(
     headers: HeaderMap,
     Path((o, r, id)): Path<(String, String, String)>,
 ) -> Response {
-    if let Err(refusal) = authorize_repo(&ctx, &headers, &o, &r) {
-        return refusal;
-    }
-    let (base, full) = links(&ctx, &headers);
-    let w = ctx.state.lock();
-    match w.github.runs.iter().find(|run| run.id.to_string() == id) {
-        Some(run) => answer(
-            StatusCode::OK,
-            &json!({ "total_count": 1, "jobs": [render_job(run, &base, &full)] }),
-        ),
-        None => error_for_status(StatusCode::NOT_FOUND, None),
-    }
+    with_run(
+        &ctx,
+        &headers,
+        (&o, &r),
+        |run| run.id.to_string() == id,
+        |run, base, full| {
+            answer(
+                StatusCode::OK,
+                &json!({ "total_count": 1, "jobs": [render_job(run, base, full)] }),
+            )
+        },
+    )
 }
 
+/// The job's log as plain text (GitHub redirects to it; answering directly is allowed).
 async fn job_logs(
     State(ctx): State<Ctx>,
     headers: HeaderMap,
     Path((o, r, id)): Path<(String, String, String)>,
 ) -> Response {
-    if let Err(refusal) = authorize_repo(&ctx, &headers, &o, &r) {
-        return refusal;
-    }
-    let w = ctx.state.lock();
-    match w
-        .github
-        .runs
-        .iter()
-        .find(|run| (run.id * 10 + 1).to_string() == id)
-    {
-        Some(run) => (
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            run.log.clone(),
-        )
-            .into_response(),
-        None => error_for_status(StatusCode::NOT_FOUND, None),
-    }
+    with_run(
+        &ctx,
+        &headers,
+        (&o, &r),
+        |run| job_id(run).to_string() == id,
+        |run, _, _| {
+            (
+                [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+                run.log.clone(),
+            )
+                .into_response()
+        },
+    )
 }
