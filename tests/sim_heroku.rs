@@ -314,3 +314,22 @@ async fn rotation_due_authorization_is_91_days_old_and_request_ids_are_echoed() 
     let (_, headers, _) = parts(r.send().await.unwrap()).await;
     assert!(header(&headers, "request-id").ends_with(",abc,def"));
 }
+
+#[tokio::test]
+async fn an_authorization_with_expires_in_stops_working_after_it() {
+    let sim = start(Scenario::InSync).await;
+    let op = sim.credentials().heroku_operator_token.clone();
+    let body = json!({"scope": ["global"], "expires_in": 1});
+    let r = client()
+        .post(format!("{}/oauth/authorizations", sim.heroku_url()))
+        .bearer_auth(&op)
+        .json(&body);
+    let (_, _, created) = parts(r.send().await.unwrap()).await;
+    let token = created["access_token"]["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(sim.state().token_is_valid(&token));
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    assert!(!sim.state().token_is_valid(&token));
+}
