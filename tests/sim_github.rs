@@ -361,3 +361,40 @@ fn dryoc_opens_a_box_sealed_by_crypto_box() {
         .unwrap();
     assert_eq!(opened, message);
 }
+
+#[tokio::test]
+async fn environment_and_organization_secrets_share_the_shapes() {
+    let sim = start(Scenario::InSync).await;
+    let (sealed, key_id) = seal_for_repo(&sim, "env-value").await;
+    let body = json!({"encrypted_value": sealed, "key_id": key_id});
+    let token = sim.credentials().github_token.clone();
+    let env_base = format!("{}/environments/production/secrets", repo_url(&sim));
+    let org_base = format!("{}/orgs/raxx-app/actions/secrets", sim.github_url());
+    for base in [&env_base, &org_base] {
+        let (status, _, key) = get(&sim, &format!("{base}/public-key")).await;
+        assert_eq!(
+            (status, key["key_id"].as_str()),
+            (200, Some(key_id.as_str()))
+        );
+        let r = client()
+            .put(format!("{base}/DEPLOY_KEY"))
+            .bearer_auth(&token)
+            .json(&body);
+        assert_eq!(r.send().await.unwrap().status(), 201, "{base}");
+        let (status, _, list) = get(&sim, base).await;
+        assert_eq!((status, list["total_count"].as_u64()), (200, Some(1)));
+        let r = client()
+            .delete(format!("{base}/DEPLOY_KEY"))
+            .bearer_auth(&token);
+        assert_eq!(r.send().await.unwrap().status(), 204);
+    }
+    let (_, _, org_list) = get(&sim, &org_base).await;
+    assert_eq!(org_list["total_count"], 0);
+    let (status, _, _) = get(
+        &sim,
+        &format!("{}/orgs/someone-else/actions/secrets", sim.github_url()),
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(sim.state().github_secret_value("DEPLOY_KEY"), None);
+}

@@ -17,6 +17,7 @@ mod generate;
 mod github;
 mod github_actions;
 mod github_runs;
+mod github_secrets;
 mod heroku;
 mod heroku_apps;
 mod http;
@@ -34,8 +35,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use faults::{FaultAction, FaultRule, Faults, Latency};
-pub use github::open_sealed;
 pub use github_actions::INVALID_TOKEN_LINE;
+pub use github_secrets::open_sealed;
 pub use scenario::{Scenario, UnknownScenario};
 pub use state::{LoggedRequest, SimAuthorization, SimState, SimVaultVersion, SimWorkflowRun};
 

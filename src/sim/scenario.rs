@@ -317,6 +317,8 @@ fn github(
             .to_string(),
         secret_key: g.key(),
         secrets,
+        env_secrets: BTreeMap::new(),
+        org_secrets: BTreeMap::new(),
         workflows,
         runs,
         rate_remaining: 5000,

@@ -135,7 +135,12 @@ pub(crate) struct Github {
     pub repo_id: u64,
     pub key_id: String,
     pub secret_key: [u8; 32],
+    /// Repository secrets by upper-case name.
     pub secrets: BTreeMap<String, GithubSecret>,
+    /// Environment secrets: environment → name → secret.
+    pub env_secrets: BTreeMap<String, BTreeMap<String, GithubSecret>>,
+    /// Organization secrets of the repository's owner.
+    pub org_secrets: BTreeMap<String, GithubSecret>,
     pub workflows: Vec<Workflow>,
     pub runs: Vec<SimWorkflowRun>,
     pub rate_remaining: u32,
