@@ -3,6 +3,7 @@
 //! not 401, as on Infisical.
 
 use std::collections::HashMap;
+use std::sync::MutexGuard;
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -16,7 +17,7 @@ use serde_json::{Value, json};
 use super::heroku::timestamp;
 use super::http::{Ctx, auth_value, json as answer, json_body};
 use super::infisical_store::{Scope, not_found, position, render};
-use super::state::VaultSecret;
+use super::state::{VaultSecret, World};
 
 pub(crate) use super::infisical_store::{write_version, write_version_at};
 
@@ -195,19 +196,31 @@ fn respond_current(secret: &VaultSecret, workspace: &str) -> Response {
     }
 }
 
+/// Shared start of update and delete: the write prelude, then the existing secret (its
+/// index, under the held lock) or 404.
+fn existing<'c>(
+    ctx: &'c Ctx,
+    headers: &HeaderMap,
+    body: &Bytes,
+    name: &str,
+) -> Result<(Value, Scope, MutexGuard<'c, World>, usize), Response> {
+    let (body, scope) = write_prelude(ctx, headers, body)?;
+    let w = ctx.state.lock();
+    match position(&w.vault, &scope, name) {
+        Some(i) => Ok((body, scope, w, i)),
+        None => Err(not_found(name)),
+    }
+}
+
 async fn update(
     State(ctx): State<Ctx>,
     headers: HeaderMap,
     Path(name): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (body, scope) = match write_prelude(&ctx, &headers, &body) {
-        Ok(p) => p,
+    let (body, scope, mut w, i) = match existing(&ctx, &headers, &body, &name) {
+        Ok(found) => found,
         Err(refusal) => return refusal,
-    };
-    let mut w = ctx.state.lock();
-    let Some(i) = position(&w.vault, &scope, &name) else {
-        return not_found(&name);
     };
     let current = w.vault.secrets[i]
         .versions
@@ -239,13 +252,9 @@ async fn delete(
     Path(name): Path<String>,
     body: Bytes,
 ) -> Response {
-    let (_, scope) = match write_prelude(&ctx, &headers, &body) {
-        Ok(p) => p,
+    let (_, scope, mut w, i) = match existing(&ctx, &headers, &body, &name) {
+        Ok(found) => found,
         Err(refusal) => return refusal,
-    };
-    let mut w = ctx.state.lock();
-    let Some(i) = position(&w.vault, &scope, &name) else {
-        return not_found(&name);
     };
     let secret = w.vault.secrets.remove(i);
     respond_current(&secret, &scope.workspace)
