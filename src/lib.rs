@@ -9,3 +9,4 @@ pub mod config;
 pub mod report;
 pub mod runbook;
 pub mod secret;
+pub mod sim;

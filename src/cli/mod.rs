@@ -4,6 +4,7 @@
 mod config_cmd;
 mod postmortem_cmd;
 mod runbooks;
+pub mod sim;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -51,6 +52,8 @@ pub enum Command {
     /// List and validate runbook files.
     #[command(subcommand)]
     Runbooks(runbooks::RunbooksCommand),
+    /// Run the embedded Heroku/GitHub/Infisical simulator until Ctrl-C.
+    Sim(sim::SimArgs),
 }
 
 /// `keyturn config …`
@@ -81,6 +84,7 @@ pub fn main() -> ExitCode {
         Command::Config(ConfigCommand::Check) => config_cmd::check(cli.config.as_deref()),
         Command::Postmortem(args) => postmortem_cmd::run(&args, cli.config.as_deref()),
         Command::Runbooks(command) => runbooks::run(&command),
+        Command::Sim(args) => sim::run(&args),
     };
     ExitCode::from(code)
 }

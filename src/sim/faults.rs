@@ -1,0 +1,223 @@
+//! Fault injection: latency per vendor, and rules that make the next K matching requests
+//! fail in a chosen way, so tests and demos can exercise retries, timeouts and rate limits.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use rand::Rng;
+use regex::Regex;
+
+use super::Vendor;
+
+/// What a matching request gets instead of its normal answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FaultAction {
+    /// This status with the vendor's error body.
+    Status(u16),
+    /// 429 with `Retry-After` and the vendor's rate-limit body.
+    RateLimited { retry_after_secs: u64 },
+    /// Never answer.
+    Hang,
+    /// Close the connection without an answer.
+    Drop,
+    /// 200 with a `Content-Type: application/json` body that is not JSON.
+    MalformedJson,
+}
+
+/// "The next `times` requests to `vendor` (with `method`, if given) whose path matches
+/// `path` get `action`."
+#[derive(Clone, Debug)]
+pub struct FaultRule {
+    pub vendor: Vendor,
+    /// Upper-case HTTP method; `None` matches any.
+    pub method: Option<String>,
+    pub path: Regex,
+    pub action: FaultAction,
+    pub times: usize,
+}
+
+impl FaultRule {
+    /// A rule from a path pattern; `Err` if the pattern is not a valid regex.
+    pub fn new(
+        vendor: Vendor,
+        method: Option<&str>,
+        path: &str,
+        action: FaultAction,
+        times: usize,
+    ) -> Result<FaultRule, regex::Error> {
+        Ok(FaultRule {
+            vendor,
+            method: method.map(str::to_ascii_uppercase),
+            path: Regex::new(path)?,
+            action,
+            times,
+        })
+    }
+
+    /// Parses the CLI form `VENDOR[:METHOD]:PATH_REGEX=ACTION[xTIMES]`, where ACTION is a
+    /// status code, `429:SECS`, `hang`, `drop` or `malformed`; TIMES defaults to 1.
+    /// Example: `heroku:GET:^/account$=503x2`.
+    pub fn parse_spec(spec: &str) -> Result<FaultRule, String> {
+        let bad = |why: &str| {
+            format!("fault `{spec}`: {why} (form: VENDOR[:METHOD]:PATH_REGEX=ACTION[xTIMES])")
+        };
+        let (target, action) = spec
+            .rsplit_once('=')
+            .ok_or_else(|| bad("missing `=ACTION`"))?;
+        let (action, times) = match action.rsplit_once('x') {
+            Some((a, n)) if n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty() => {
+                (a, n.parse().map_err(|_| bad("bad TIMES"))?)
+            }
+            _ => (action, 1),
+        };
+        let (vendor, rest) = target
+            .split_once(':')
+            .ok_or_else(|| bad("missing `:PATH_REGEX`"))?;
+        let vendor = match vendor.to_ascii_lowercase().as_str() {
+            "heroku" => Vendor::Heroku,
+            "github" => Vendor::Github,
+            "infisical" => Vendor::Infisical,
+            _ => return Err(bad("VENDOR is heroku, github or infisical")),
+        };
+        let is_method = |m: &str| {
+            ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&m.to_ascii_uppercase().as_str())
+        };
+        let (method, path) = match rest.split_once(':') {
+            Some((m, p)) if is_method(m) => (Some(m), p),
+            _ => (None, rest),
+        };
+        FaultRule::new(
+            vendor,
+            method,
+            path,
+            parse_action(action).ok_or_else(|| bad("unknown ACTION"))?,
+            times,
+        )
+        .map_err(|e| bad(&e.to_string()))
+    }
+
+    fn matches(&self, vendor: Vendor, method: &str, path: &str) -> bool {
+        self.times > 0
+            && self.vendor == vendor
+            && self
+                .method
+                .as_deref()
+                .is_none_or(|m| m.eq_ignore_ascii_case(method))
+            && self.path.is_match(path)
+    }
+}
+
+/// `503`, `429:SECS`, `hang`, `drop`, `malformed`.
+fn parse_action(text: &str) -> Option<FaultAction> {
+    match text.to_ascii_lowercase().as_str() {
+        "hang" => Some(FaultAction::Hang),
+        "drop" => Some(FaultAction::Drop),
+        "malformed" => Some(FaultAction::MalformedJson),
+        other => match other.split_once(':') {
+            Some(("429", secs)) => secs
+                .parse()
+                .ok()
+                .map(|retry_after_secs| FaultAction::RateLimited { retry_after_secs }),
+            _ => other
+                .parse()
+                .ok()
+                .filter(|c| (100..600).contains(c))
+                .map(FaultAction::Status),
+        },
+    }
+}
+
+/// Added delay before answering.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Latency {
+    #[default]
+    None,
+    Fixed(Duration),
+    /// Uniform between `min` and `max`.
+    Jitter {
+        min: Duration,
+        max: Duration,
+    },
+}
+
+impl Latency {
+    /// One delay drawn from this latency.
+    pub fn sample(&self) -> Duration {
+        match self {
+            Latency::None => Duration::ZERO,
+            Latency::Fixed(d) => *d,
+            Latency::Jitter { min, max } if max > min => rand::thread_rng().gen_range(*min..=*max),
+            Latency::Jitter { min, .. } => *min,
+        }
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    rules: Vec<FaultRule>,
+    default_latency: Latency,
+    latency: HashMap<Vendor, Latency>,
+}
+
+/// The shared fault table of one simulator (cheap to clone).
+#[derive(Clone, Default)]
+pub struct Faults {
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl Faults {
+    pub(crate) fn new(default_latency: Latency) -> Faults {
+        let faults = Faults::default();
+        faults.lock().default_latency = default_latency;
+        faults
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds a rule; rules are tried in the order added.
+    pub fn add(&self, rule: FaultRule) {
+        self.lock().rules.push(rule);
+    }
+
+    /// Sets one vendor's latency (overrides the start-up latency).
+    pub fn set_latency(&self, vendor: Vendor, latency: Latency) {
+        self.lock().latency.insert(vendor, latency);
+    }
+
+    /// Removes every rule and every latency.
+    pub fn clear(&self) {
+        let mut inner = self.lock();
+        inner.rules.clear();
+        inner.latency.clear();
+        inner.default_latency = Latency::None;
+    }
+
+    /// How many more requests the rules will still hit, in total.
+    pub fn pending(&self) -> usize {
+        self.lock().rules.iter().map(|r| r.times).sum()
+    }
+
+    /// The delay for the next request to `vendor`.
+    pub(crate) fn delay(&self, vendor: Vendor) -> Duration {
+        let inner = self.lock();
+        inner
+            .latency
+            .get(&vendor)
+            .unwrap_or(&inner.default_latency)
+            .sample()
+    }
+
+    /// Consumes one hit of the first rule matching this request.
+    pub(crate) fn take(&self, vendor: Vendor, method: &str, path: &str) -> Option<FaultAction> {
+        let mut inner = self.lock();
+        let rule = inner
+            .rules
+            .iter_mut()
+            .find(|r| r.matches(vendor, method, path))?;
+        rule.times -= 1;
+        Some(rule.action.clone())
+    }
+}
