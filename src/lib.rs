@@ -6,4 +6,6 @@
 
 pub mod cli;
 pub mod config;
+pub mod drift;
 pub mod secret;
+pub mod vendors;

@@ -151,7 +151,11 @@ fn toml_syntax_error_names_line_and_column() {
 #[test]
 fn bad_secret_name_is_refused() {
     let text = EXAMPLE.replace("name = \"HEROKU_API_KEY\"", "name = \"GITHUB_TOKEN\"");
-    let line = text.lines().position(|l| l.contains("GITHUB_TOKEN")).unwrap() + 1;
+    let line = text
+        .lines()
+        .position(|l| l.contains("GITHUB_TOKEN"))
+        .unwrap()
+        + 1;
     assert_error_at(&text, line, 8, "GITHUB_");
 }
 

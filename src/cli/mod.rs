@@ -1,6 +1,7 @@
 //! The command line: argument parsing and dispatch. This is the binary's edge, so errors
 //! become `anyhow` reports and exit codes here and nowhere else.
 
+pub mod check;
 mod config_cmd;
 
 use std::path::PathBuf;
@@ -43,6 +44,12 @@ pub enum Command {
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Audit every copy of the token once: exit 0 in sync, 1 drift, 2 could not tell.
+    Check {
+        /// Print the stable JSON document (docs/check-json.md) instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `keyturn config …`
@@ -71,6 +78,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Config(ConfigCommand::Check) => config_cmd::check(cli.config.as_deref()),
+        Command::Check { json } => check::check(cli.config.as_deref(), json),
     };
     ExitCode::from(code)
 }
