@@ -29,7 +29,45 @@ pub struct Mock {
     pub requests: Arc<Mutex<Vec<String>>>,
 }
 
+/// Decides the reply from the raw request text.
+pub type Router = Arc<dyn Fn(&str) -> Reply + Send + Sync>;
+
 impl Mock {
+    /// A server answering every request with `router`, after `delay` (simulated latency).
+    pub async fn routed(delay: Duration, router: Router) -> Mock {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let seen = requests.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else {
+                    return;
+                };
+                let (router, seen) = (router.clone(), seen.clone());
+                tokio::spawn(async move {
+                    let mut stream = stream;
+                    loop {
+                        let request = read_request(&mut stream).await;
+                        if request.is_empty() {
+                            return;
+                        }
+                        tokio::time::sleep(delay).await;
+                        let reply = router(&request);
+                        seen.lock().unwrap().push(request);
+                        let Reply::Http(status, headers, body) = reply else {
+                            return;
+                        };
+                        if !write_reply(&mut stream, status, headers, &body, true).await {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        Mock { url, requests }
+    }
+
     pub async fn start(script: Vec<Reply>) -> Mock {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -67,19 +105,30 @@ async fn serve(mut stream: TcpStream, reply: Reply, seen: Arc<Mutex<Vec<String>>
             tokio::time::sleep(Duration::from_secs(30)).await;
         }
         Reply::Http(status, headers, body) => {
-            let mut head = format!(
-                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n",
-                body.len()
-            );
-            for (k, v) in headers {
-                let _ = write!(head, "{k}: {v}\r\n");
-            }
-            head.push_str("\r\n");
-            let _ = stream.write_all(head.as_bytes()).await;
-            let _ = stream.write_all(body.as_bytes()).await;
+            write_reply(&mut stream, status, headers, &body, false).await;
             let _ = stream.shutdown().await;
         }
     }
+}
+
+async fn write_reply(
+    stream: &mut TcpStream,
+    status: u16,
+    headers: Vec<(&'static str, String)>,
+    body: &str,
+    keep_alive: bool,
+) -> bool {
+    let connection = if keep_alive { "keep-alive" } else { "close" };
+    let mut head = format!(
+        "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: {connection}\r\n",
+        body.len()
+    );
+    for (k, v) in headers {
+        let _ = write!(head, "{k}: {v}\r\n");
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).await.is_ok()
+        && stream.write_all(body.as_bytes()).await.is_ok()
 }
 
 async fn read_request(stream: &mut TcpStream) -> String {
