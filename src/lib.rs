@@ -8,4 +8,5 @@ pub mod cli;
 pub mod config;
 pub mod drift;
 pub mod secret;
+pub mod sim;
 pub mod vendors;

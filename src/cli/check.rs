@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::config::Config;
 use crate::config::credentials::{self, CredentialEnv, Credentials};
 use crate::drift::{self, Audit, AuditOptions, Copy, Diagnosis, Recommendation, Snapshot};
+use crate::sim::{Scenario, Sim, SimOptions};
 use crate::vendors::{RateBudget, Vendor, Vendors};
 
 use super::exit;
@@ -38,8 +39,14 @@ pub struct Budget {
     pub budget: RateBudget,
 }
 
-/// Runs the check against the configured stores.
-pub fn check(explicit: Option<&Path>, json: bool) -> u8 {
+/// Runs the check against the configured stores, or against a fresh simulator.
+pub fn check(explicit: Option<&Path>, json: bool, sim: Option<Scenario>) -> u8 {
+    if let Some(scenario) = sim {
+        return match runtime() {
+            Ok(rt) => rt.block_on(run_sim(scenario, json)),
+            Err(err) => bad_input(&err),
+        };
+    }
     let env = CredentialEnv::from_process();
     let mut config = match Config::discover(explicit) {
         Ok(config) => config,
@@ -55,6 +62,17 @@ pub fn check(explicit: Option<&Path>, json: bool) -> u8 {
         Ok(rt) => rt.block_on(run(&config, &creds, json)),
         Err(err) => bad_input(&err),
     }
+}
+
+/// Starts the embedded simulator in `scenario` and audits it.
+pub async fn run_sim(scenario: Scenario, json: bool) -> u8 {
+    let handle = match Sim::start(scenario, SimOptions::fast()).await {
+        Ok(handle) => handle,
+        Err(err) => return bad_input(&err),
+    };
+    let code = run(&handle.config(), &handle.keyturn_credentials(), json).await;
+    handle.shutdown().await;
+    code
 }
 
 /// A multi-threaded runtime for the audit's fan-out.

@@ -3,6 +3,7 @@
 
 pub mod check;
 mod config_cmd;
+pub mod sim;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -49,7 +50,12 @@ pub enum Command {
         /// Print the stable JSON document (docs/check-json.md) instead of the table.
         #[arg(long)]
         json: bool,
+        /// Audit a freshly started embedded simulator in this scenario instead (e.g. github-stale).
+        #[arg(long, value_name = "SCENARIO")]
+        sim: Option<crate::sim::Scenario>,
     },
+    /// Run the embedded Heroku/GitHub/Infisical simulator until Ctrl-C.
+    Sim(sim::SimArgs),
 }
 
 /// `keyturn config …`
@@ -78,7 +84,8 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.command {
         Command::Config(ConfigCommand::Check) => config_cmd::check(cli.config.as_deref()),
-        Command::Check { json } => check::check(cli.config.as_deref(), json),
+        Command::Check { json, sim } => check::check(cli.config.as_deref(), json, sim),
+        Command::Sim(args) => sim::run(&args),
     };
     ExitCode::from(code)
 }

@@ -1,0 +1,444 @@
+//! Simulated Infisical: Universal Auth login and the v3 raw secrets API with a version
+//! history (what a rollback reads). Expired or unknown access tokens get 403 `TokenError`,
+//! not 401, as on Infisical.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use axum::routing::{get, post};
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
+
+use super::heroku::timestamp;
+use super::http::{Ctx, auth_value, json as answer, json_body};
+use super::state::{SimVaultVersion, Vault, VaultSecret};
+
+/// Lifetime of an access token.
+const ACCESS_TOKEN_TTL: Duration = Duration::from_secs(7200);
+
+pub(crate) fn routes() -> Router<Ctx> {
+    Router::new()
+        .route("/api/v1/auth/universal-auth/login", post(login))
+        .route("/api/v3/secrets/raw", get(list))
+        .route(
+            "/api/v3/secrets/raw/{name}",
+            get(read).post(create).patch(update).delete(delete),
+        )
+        .route("/api/v1/secret/{id}/secret-versions", get(versions))
+}
+
+/// Infisical's error body `{reqId, statusCode, message, error}`.
+pub(crate) fn error(status: StatusCode, kind: &str, message: &str) -> Response {
+    let body = json!({
+        "reqId": format!("req-{}", uuid::Uuid::new_v4().simple()),
+        "statusCode": status.as_u16(), "message": message, "error": kind,
+    });
+    answer(status, &body)
+}
+
+pub(crate) fn error_for_status(status: StatusCode, message: Option<&str>) -> Response {
+    let (kind, default) = match status.as_u16() {
+        400 => ("BadRequest", "Bad request"),
+        401 => ("UnauthorizedError", "Invalid credentials"),
+        403 => (
+            "PermissionDenied",
+            "You are not allowed to access this resource",
+        ),
+        404 => ("NotFound", "Route not found"),
+        422 => ("ValidationFailure", "Validation failed"),
+        429 => (
+            "RateLimitExceeded",
+            "Rate limit exceeded. Please try again in 1 minute",
+        ),
+        _ => ("InternalServerError", "Something went wrong"),
+    };
+    error(status, kind, message.unwrap_or(default))
+}
+
+/// Trims a written value, keeping one trailing newline if there was one.
+fn normalize(value: &str) -> String {
+    let trimmed = value.trim();
+    if value.ends_with('\n') && !trimmed.is_empty() {
+        format!("{trimmed}\n")
+    } else {
+        trimmed.to_owned()
+    }
+}
+
+/// Appends a version to a secret (creating it) at `at`.
+pub(crate) fn write_version_at(
+    vault: &mut Vault,
+    env: &str,
+    path: &str,
+    key: &str,
+    value: &str,
+    at: DateTime<Utc>,
+) {
+    let index = vault
+        .secrets
+        .iter()
+        .position(|s| s.key == key && s.path == path && s.environment == env);
+    let index = index.unwrap_or_else(|| {
+        vault.secrets.push(VaultSecret {
+            id: uuid::Uuid::new_v4().to_string(),
+            environment: env.to_owned(),
+            path: path.to_owned(),
+            key: key.to_owned(),
+            comment: String::new(),
+            versions: Vec::new(),
+        });
+        vault.secrets.len() - 1
+    });
+    let secret = &mut vault.secrets[index];
+    let version = secret.versions.last().map_or(1, |v| v.version + 1);
+    let id = uuid::Uuid::new_v4().to_string();
+    secret.versions.push(SimVaultVersion {
+        id,
+        version,
+        value: normalize(value),
+        created_at: at,
+    });
+}
+
+/// Appends a version now.
+pub(crate) fn write_version(vault: &mut Vault, env: &str, path: &str, key: &str, value: &str) {
+    write_version_at(vault, env, path, key, value, Utc::now());
+}
+
+fn render(s: &VaultSecret, v: &SimVaultVersion, workspace: &str) -> Value {
+    let created = s.versions.first().map_or(v.created_at, |f| f.created_at);
+    json!({
+        "id": s.id, "_id": s.id, "workspace": workspace, "environment": s.environment,
+        "version": v.version, "type": "shared", "secretKey": s.key, "secretValue": v.value,
+        "secretComment": s.comment, "createdAt": timestamp(created), "updatedAt": timestamp(v.created_at),
+        "secretPath": s.path, "tags": [], "secretMetadata": [], "skipMultilineEncoding": false,
+    })
+}
+
+async fn login(State(ctx): State<Ctx>, body: Bytes) -> Response {
+    let body = json_body(&body).unwrap_or(Value::Null);
+    let field = |f: &str| {
+        body.get(f)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let mut w = ctx.state.lock();
+    if field("clientId") != w.vault.client_id || field("clientSecret") != w.vault.client_secret {
+        return error(
+            StatusCode::UNAUTHORIZED,
+            "UnauthorizedError",
+            "Invalid credentials",
+        );
+    }
+    let token = format!("eyJhbGciOiJIUzI1NiJ9.{}.sim", uuid::Uuid::new_v4().simple());
+    w.vault
+        .access_tokens
+        .insert(token.clone(), Instant::now() + ACCESS_TOKEN_TTL);
+    let ttl = ACCESS_TOKEN_TTL.as_secs();
+    answer(
+        StatusCode::OK,
+        &json!({ "accessToken": token, "expiresIn": ttl, "accessTokenMaxTTL": ttl * 12, "tokenType": "Bearer" }),
+    )
+}
+
+/// A live access token, or 403 `TokenError`.
+fn authenticate(ctx: &Ctx, headers: &HeaderMap) -> Result<(), Response> {
+    let token = auth_value(headers, &["Bearer"]).unwrap_or_default();
+    let live = ctx
+        .state
+        .lock()
+        .vault
+        .access_tokens
+        .get(&token)
+        .is_some_and(|e| *e > Instant::now());
+    if live {
+        Ok(())
+    } else {
+        Err(error(
+            StatusCode::FORBIDDEN,
+            "TokenError",
+            "Your token has expired. Please re-authenticate.",
+        ))
+    }
+}
+
+/// Where a request points: project, environment and folder (from query or JSON body).
+struct Scope {
+    workspace: String,
+    environment: String,
+    path: String,
+}
+
+impl Scope {
+    fn from(get: impl Fn(&str) -> Option<String>) -> Result<Scope, Response> {
+        let missing =
+            |f: &str| error_for_status(StatusCode::BAD_REQUEST, Some(&format!("{f} is required")));
+        let workspace = get("workspaceId")
+            .or_else(|| get("projectId"))
+            .ok_or_else(|| missing("workspaceId"))?;
+        let environment = get("environment").ok_or_else(|| missing("environment"))?;
+        let path = get("secretPath").unwrap_or_else(|| "/".to_owned());
+        let path = if path.len() > 1 {
+            path.trim_end_matches('/').to_owned()
+        } else {
+            path
+        };
+        Ok(Scope {
+            workspace,
+            environment,
+            path,
+        })
+    }
+
+    fn of_query(q: &HashMap<String, String>) -> Result<Scope, Response> {
+        Scope::from(|k| q.get(k).cloned())
+    }
+
+    fn of_body(body: &Value) -> Result<Scope, Response> {
+        Scope::from(|k| body.get(k).and_then(Value::as_str).map(str::to_owned))
+    }
+
+    /// 404 unless the project is the simulated one.
+    fn check(&self, vault: &Vault) -> Result<(), Response> {
+        if self.workspace == vault.project_id {
+            Ok(())
+        } else {
+            Err(error(
+                StatusCode::NOT_FOUND,
+                "NotFound",
+                &format!("Project with ID '{}' not found", self.workspace),
+            ))
+        }
+    }
+}
+
+fn not_found(name: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "NotFound",
+        &format!("Secret with name '{name}' not found"),
+    )
+}
+
+fn position(vault: &Vault, scope: &Scope, name: &str) -> Option<usize> {
+    vault.secrets.iter().position(|s| {
+        s.key == name
+            && s.path == scope.path
+            && s.environment == scope.environment
+            && !s.versions.is_empty()
+    })
+}
+
+async fn read(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if let Err(refusal) = authenticate(&ctx, &headers) {
+        return refusal;
+    }
+    let scope = match Scope::of_query(&q) {
+        Ok(s) => s,
+        Err(refusal) => return refusal,
+    };
+    let w = ctx.state.lock();
+    if let Err(refusal) = scope.check(&w.vault) {
+        return refusal;
+    }
+    let Some(secret) = position(&w.vault, &scope, &name).map(|i| &w.vault.secrets[i]) else {
+        return not_found(&name);
+    };
+    let wanted = q.get("version").and_then(|v| v.parse::<u64>().ok());
+    let version = match wanted {
+        Some(n) => secret.versions.iter().find(|v| v.version == n),
+        None => secret.versions.last(),
+    };
+    match version {
+        Some(v) => answer(
+            StatusCode::OK,
+            &json!({ "secret": render(secret, v, &scope.workspace) }),
+        ),
+        None => not_found(&name),
+    }
+}
+
+/// Shared start of the write routes: auth, JSON body, scope, project check.
+fn write_prelude(ctx: &Ctx, headers: &HeaderMap, body: &Bytes) -> Result<(Value, Scope), Response> {
+    authenticate(ctx, headers)?;
+    let body = json_body(body)
+        .ok_or_else(|| error_for_status(StatusCode::BAD_REQUEST, Some("Body must be JSON")))?;
+    let scope = Scope::of_body(&body)?;
+    scope.check(&ctx.state.lock().vault)?;
+    Ok((body, scope))
+}
+
+async fn create(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Response {
+    let (body, scope) = match write_prelude(&ctx, &headers, &body) {
+        Ok(p) => p,
+        Err(refusal) => return refusal,
+    };
+    let Some(value) = body.get("secretValue").and_then(Value::as_str) else {
+        return error_for_status(StatusCode::BAD_REQUEST, Some("secretValue is required"));
+    };
+    let mut w = ctx.state.lock();
+    if position(&w.vault, &scope, &name).is_some() {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "BadRequest",
+            "Secret already exist",
+        );
+    }
+    write_version(&mut w.vault, &scope.environment, &scope.path, &name, value);
+    let i = position(&w.vault, &scope, &name).unwrap_or_default();
+    let secret = &mut w.vault.secrets[i];
+    body.get("secretComment")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .clone_into(&mut secret.comment);
+    respond_current(secret, &scope.workspace)
+}
+
+fn respond_current(secret: &VaultSecret, workspace: &str) -> Response {
+    match secret.versions.last() {
+        Some(v) => answer(
+            StatusCode::OK,
+            &json!({ "secret": render(secret, v, workspace) }),
+        ),
+        None => not_found(&secret.key),
+    }
+}
+
+async fn update(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Response {
+    let (body, scope) = match write_prelude(&ctx, &headers, &body) {
+        Ok(p) => p,
+        Err(refusal) => return refusal,
+    };
+    let mut w = ctx.state.lock();
+    let Some(i) = position(&w.vault, &scope, &name) else {
+        return not_found(&name);
+    };
+    let current = w.vault.secrets[i]
+        .versions
+        .last()
+        .map(|v| v.value.clone())
+        .unwrap_or_default();
+    let value = body
+        .get("secretValue")
+        .and_then(Value::as_str)
+        .map_or(current, str::to_owned);
+    write_version(&mut w.vault, &scope.environment, &scope.path, &name, &value);
+    let secret = &mut w.vault.secrets[i];
+    if let Some(comment) = body.get("secretComment").and_then(Value::as_str) {
+        comment.clone_into(&mut secret.comment);
+    }
+    if let Some(new_name) = body
+        .get("newSecretName")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty())
+    {
+        new_name.clone_into(&mut secret.key);
+    }
+    respond_current(secret, &scope.workspace)
+}
+
+async fn delete(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Response {
+    let (_, scope) = match write_prelude(&ctx, &headers, &body) {
+        Ok(p) => p,
+        Err(refusal) => return refusal,
+    };
+    let mut w = ctx.state.lock();
+    let Some(i) = position(&w.vault, &scope, &name) else {
+        return not_found(&name);
+    };
+    let secret = w.vault.secrets.remove(i);
+    respond_current(&secret, &scope.workspace)
+}
+
+async fn list(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if let Err(refusal) = authenticate(&ctx, &headers) {
+        return refusal;
+    }
+    let scope = match Scope::of_query(&q) {
+        Ok(s) => s,
+        Err(refusal) => return refusal,
+    };
+    let w = ctx.state.lock();
+    if let Err(refusal) = scope.check(&w.vault) {
+        return refusal;
+    }
+    let recursive = q.get("recursive").is_some_and(|r| r == "true");
+    let secrets: Vec<Value> = w
+        .vault
+        .secrets
+        .iter()
+        .filter(|s| {
+            s.environment == scope.environment
+                && (s.path == scope.path || (recursive && s.path.starts_with(&scope.path)))
+        })
+        .filter_map(|s| s.versions.last().map(|v| render(s, v, &scope.workspace)))
+        .collect();
+    answer(
+        StatusCode::OK,
+        &json!({ "secrets": secrets, "imports": [] }),
+    )
+}
+
+async fn versions(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if let Err(refusal) = authenticate(&ctx, &headers) {
+        return refusal;
+    }
+    let offset = q
+        .get("offset")
+        .and_then(|o| o.parse().ok())
+        .unwrap_or(0usize);
+    let limit = q
+        .get("limit")
+        .and_then(|l| l.parse().ok())
+        .unwrap_or(20usize);
+    let w = ctx.state.lock();
+    let Some(secret) = w.vault.secrets.iter().find(|s| s.id == id) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "NotFound",
+            &format!("Secret with ID '{id}' not found"),
+        );
+    };
+    let list: Vec<Value> = secret.versions.iter().rev().skip(offset).take(limit).map(|v| json!({
+        "id": v.id, "_id": v.id, "secretId": secret.id, "version": v.version, "secretKey": secret.key,
+        "secretValue": v.value, "secretComment": secret.comment, "type": "shared",
+        "environment": secret.environment, "workspace": w.vault.project_id,
+        "createdAt": timestamp(v.created_at), "updatedAt": timestamp(v.created_at),
+    })).collect();
+    answer(StatusCode::OK, &json!({ "secretVersions": list }))
+}
