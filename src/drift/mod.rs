@@ -25,13 +25,15 @@ use crate::vendors::{Validation, VendorError, Vendors};
 /// How wide the fan-out may go.
 #[derive(Debug, Clone, Copy)]
 pub struct AuditOptions {
-    /// Concurrent requests per fan-out (app reads, validations).
+    /// Concurrent requests per fan-out (app reads, validations). 64 keeps a 200-app audit
+    /// near 5 round trips (measured: ~270 ms at 50 ms latency, vs ~750 ms at 16) while the
+    /// request *count* (apps + distinct values) is what Heroku's 4500-token pool charges.
     pub concurrency: usize,
 }
 
 impl Default for AuditOptions {
     fn default() -> Self {
-        AuditOptions { concurrency: 16 }
+        AuditOptions { concurrency: 64 }
     }
 }
 

@@ -1,3 +1,4 @@
 #![allow(dead_code)]
 pub mod mock;
+pub mod sim;
 pub mod world;
