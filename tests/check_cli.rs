@@ -66,3 +66,28 @@ async fn json_and_table_carry_fingerprints_not_values() {
     );
     assert_eq!(doc["rate_limits"][0]["vendor"], "heroku");
 }
+
+#[test]
+fn the_binary_checks_a_simulator_scenario() {
+    let out = assert_cmd::Command::cargo_bin("keyturn")
+        .unwrap()
+        .args(["check", "--sim", "github-stale", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["diagnosis"]["kind"], "github_stale");
+    let table = assert_cmd::Command::cargo_bin("keyturn")
+        .unwrap()
+        .args(["check", "--sim", "in-sync"])
+        .output()
+        .unwrap();
+    assert_eq!(table.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&table.stdout).contains("diagnosis: in_sync"));
+    let bad = assert_cmd::Command::cargo_bin("keyturn")
+        .unwrap()
+        .args(["check", "--config", "/nonexistent/keyturn.toml"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}

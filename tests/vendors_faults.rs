@@ -330,3 +330,54 @@ fn scope() -> SecretScope {
         secret_path: "/MooseQuest/heroku".into(),
     }
 }
+
+#[tokio::test]
+async fn the_remaining_variants_are_clean_too() {
+    let (_m, client) = heroku(vec![
+        Reply::Hang,
+        json(500, r#"{"id":"x","message":"down"}"#),
+    ])
+    .await;
+    let new = NewAuthorization {
+        scope: vec!["global".into()],
+        description: "d".into(),
+        expires_in: None,
+    };
+    let err = client.create_authorization(&new).await.unwrap_err();
+    assert!(
+        matches!(err, VendorError::CreateUncertain { .. }),
+        "{err:?}"
+    );
+    assert_clean(&err);
+    let repo = || keyturn::config::RepoSlug::parse("raxx-app/TradeMasterAPI").unwrap();
+    let mock = Mock::start(vec![json(200, r#"{"key_id":"1","key":"not base64!"}"#)]).await;
+    let gh = GithubClient::new(&mock.url, repo(), &Token::new(CANARY), &options()).unwrap();
+    let err = gh
+        .write_secret("HEROKU_API_KEY", &Token::new(CANARY))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, VendorError::Seal { .. }), "{err:?}");
+    assert_clean(&err);
+    let running = r#"{"id":9,"status":"in_progress","conclusion":null}"#;
+    let mock = Mock::start(vec![json(200, running)]).await;
+    let gh = GithubClient::new(&mock.url, repo(), &Token::new(CANARY), &options()).unwrap();
+    let follow = keyturn::vendors::github::FollowOptions {
+        interval: Duration::from_millis(5),
+        timeout: Duration::from_millis(30),
+    };
+    let err = gh.follow_run(9, follow).await.unwrap_err();
+    assert!(
+        matches!(err, VendorError::FollowTimeout { run_id: 9, .. }),
+        "{err:?}"
+    );
+    assert_clean(&err);
+    let broken = Token::new(format!("{CANARY}\ninjected"));
+    let Err(err) = HerokuClient::new("http://127.0.0.1:9", &broken, &options()) else {
+        panic!("a newline cannot be a header")
+    };
+    assert!(
+        matches!(err, VendorError::MissingCredential { .. }),
+        "{err:?}"
+    );
+    assert_clean(&err);
+}

@@ -207,3 +207,100 @@ fn github_stale(snapshot: &Snapshot) -> Option<String> {
         )
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secret::Token;
+
+    fn copy(store: Store, value: Option<&str>, validity: Validity) -> Copy {
+        Copy {
+            store,
+            fingerprint: value.map(|v| Token::new(v).fingerprint()),
+            matches_vault: value.map(|v| v == "good"),
+            validity,
+            version: None,
+            updated_at: Some(chrono::Utc::now()),
+            error: None,
+            absent: value.is_none(),
+        }
+    }
+
+    fn app(name: &str, value: &str, validity: Validity) -> Copy {
+        copy(Store::HerokuApp { app: name.into() }, Some(value), validity)
+    }
+
+    fn snapshot(vault: Copy, github: Copy, apps: Vec<Copy>) -> Snapshot {
+        Snapshot {
+            secret: "HEROKU_API_KEY".into(),
+            taken_at: chrono::Utc::now(),
+            elapsed_ms: 1,
+            vault,
+            github,
+            apps,
+            deploy: None,
+            deploy_error: None,
+        }
+    }
+
+    fn github() -> Copy {
+        let mut gh = copy(Store::Github, None, Validity::Unknown);
+        gh.absent = false;
+        gh
+    }
+
+    #[test]
+    fn missing_github_secret_is_stale() {
+        let mut gh = github();
+        gh.absent = true;
+        let vault = copy(Store::Vault, Some("good"), Validity::Valid);
+        let snap = snapshot(vault, gh, vec![app("a", "good", Validity::Valid)]);
+        assert!(matches!(diagnose(&snap), Diagnosis::GithubStale { .. }));
+    }
+
+    #[test]
+    fn stale_apps_and_github_together() {
+        let vault = copy(Store::Vault, Some("good"), Validity::Valid);
+        let mut gh = github();
+        gh.updated_at = vault.updated_at.map(|t| t - chrono::Duration::days(3));
+        let snap = snapshot(vault, gh, vec![app("a", "old", Validity::Invalid)]);
+        let expected = Diagnosis::AppsStale {
+            apps: vec!["a".into()],
+            github_stale: true,
+        };
+        assert_eq!(diagnose(&snap), expected);
+        assert_eq!(diagnose(&snap).exit_code(), 1);
+    }
+
+    #[test]
+    fn absent_vault_with_a_live_app_is_inverse() {
+        let vault = copy(Store::Vault, None, Validity::Unknown);
+        let snap = snapshot(vault, github(), vec![app("a", "x", Validity::Valid)]);
+        let diagnosis = diagnose(&snap);
+        assert_eq!(
+            diagnosis,
+            Diagnosis::VaultStale {
+                valid_app: "a".into()
+            }
+        );
+        assert_eq!(diagnosis.recommendation().path, Some("inverse"));
+    }
+
+    #[test]
+    fn unreadable_github_with_everything_else_fine_is_unknown() {
+        let vault = copy(Store::Vault, Some("good"), Validity::Valid);
+        let gh = Copy::unreadable(Store::Github, "HTTP 403".into());
+        let snap = snapshot(vault, gh, vec![app("a", "good", Validity::Valid)]);
+        let diagnosis = diagnose(&snap);
+        assert!(matches!(&diagnosis, Diagnosis::Unknown { store, .. } if store == "github"));
+        assert_eq!(diagnosis.exit_code(), 2);
+    }
+
+    #[test]
+    fn failed_validation_of_the_vault_is_unknown() {
+        let mut vault = copy(Store::Vault, Some("good"), Validity::Unknown);
+        vault.error = Some("Heroku GET /account: HTTP 503".into());
+        let snap = snapshot(vault, github(), vec![]);
+        assert!(matches!(diagnose(&snap), Diagnosis::Unknown { store, .. } if store == "vault"));
+    }
+}

@@ -78,6 +78,26 @@ struct Login {
     expires_in: u64,
 }
 
+/// Request bodies borrow the secret so it is copied only into the zeroizing request buffer
+/// (a `serde_json::Value` would hold an unwiped copy).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LoginBody<'a> {
+    client_id: &'a str,
+    client_secret: &'a str,
+}
+
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct WriteBody<'a> {
+    workspace_id: &'a str,
+    environment: &'a str,
+    secret_path: &'a str,
+    secret_value: &'a str,
+    #[serde(rename = "type")]
+    kind: &'a str,
+}
+
 /// A logged-in access token and when to renew it.
 struct Session {
     header: HeaderValue,
@@ -134,10 +154,10 @@ impl InfisicalClient {
                 client_secret,
             } => (client_id, client_secret),
         };
-        let body = serde_json::json!({
-            "clientId": client_id,
-            "clientSecret": client_secret.expose_for_store_write(),
-        });
+        let body = LoginBody {
+            client_id,
+            client_secret: client_secret.expose_for_store_write(),
+        };
         let template = "/api/v1/auth/universal-auth/login";
         let req = Request::new(Method::POST, template, template.into()).json(&body);
         let login: Login = self.http.send(&req, None).await?.json()?;
@@ -221,13 +241,13 @@ impl InfisicalClient {
         name: &str,
         value: &Token,
     ) -> Result<VaultSecret, VendorError> {
-        let body = serde_json::json!({
-            "workspaceId": self.scope.project_id,
-            "environment": self.scope.environment,
-            "secretPath": self.scope.secret_path,
-            "secretValue": value.expose_for_store_write(),
-            "type": "shared",
-        });
+        let body = WriteBody {
+            workspace_id: &self.scope.project_id,
+            environment: &self.scope.environment,
+            secret_path: &self.scope.secret_path,
+            secret_value: value.expose_for_store_write(),
+            kind: "shared",
+        };
         let patch = Self::secret_request(Method::PATCH, name).json(&body);
         let answer = match self.send(&patch).await {
             Err(err) if err.is_not_found() => {
