@@ -99,6 +99,7 @@ pub async fn run(config: &Config, creds: &Credentials, json: bool) -> u8 {
         println!("{}", render_json(&audit, &vendors));
     } else {
         print!("{}", render_table(&audit));
+        println!("{}", render_budgets(&vendors));
     }
     code
 }
@@ -160,6 +161,20 @@ pub fn render_table(audit: &Audit) -> String {
         snap.elapsed_ms
     );
     out
+}
+
+/// One line with each vendor's remaining request budget, as last reported.
+pub fn render_budgets(vendors: &Vendors) -> String {
+    let parts: Vec<String> = vendors
+        .rate_budgets()
+        .into_iter()
+        .map(|(vendor, b)| match (b.remaining, b.limit) {
+            (Some(r), Some(l)) => format!("{vendor} {r}/{l}"),
+            (Some(r), None) => format!("{vendor} {r} left"),
+            _ => format!("{vendor} n/a"),
+        })
+        .collect();
+    format!("rate budget: {}", parts.join(" · "))
 }
 
 fn row(copy: &Copy) -> String {

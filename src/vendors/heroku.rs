@@ -203,23 +203,36 @@ impl HerokuClient {
             "/oauth/authorizations".into(),
         )
         .json(new);
+        let started = Utc::now();
         let outcome = match self.http.send(&req, Some(&self.auth)).await {
             Ok(answer) => answer.json::<Authorization>(),
             Err(err) => Err(err),
         };
         match outcome {
             Ok(created) => captured(created, &new.description),
-            Err(err) if is_ambiguous(&err) => Err(self.check_orphan(&new.description, err).await),
+            Err(err) if is_ambiguous(&err) => {
+                Err(self.check_orphan(&new.description, started, err).await)
+            }
             Err(err) => Err(err),
         }
     }
 
-    /// After an ambiguous create: was it created? If so it is an orphan.
-    async fn check_orphan(&self, description: &str, cause: VendorError) -> VendorError {
+    /// After an ambiguous create: was it created? If so it is an orphan. Only authorizations
+    /// made since the attempt (with clock-skew slack) count, so an earlier same-day
+    /// authorization with the same description is not mistaken for it.
+    async fn check_orphan(
+        &self,
+        description: &str,
+        started: DateTime<Utc>,
+        cause: VendorError,
+    ) -> VendorError {
+        let since = started - chrono::Duration::minutes(5);
         match self.list_authorizations().await {
             Ok(list) => list
                 .into_iter()
-                .find(|a| a.description.as_deref() == Some(description))
+                .filter(|a| a.description.as_deref() == Some(description))
+                .filter(|a| a.created_at.is_none_or(|t| t >= since))
+                .max_by_key(|a| a.created_at)
                 .map_or(cause, |orphan| VendorError::OrphanAuthorization {
                     id: orphan.id,
                     description: description.to_owned(),
