@@ -177,6 +177,41 @@ pub(crate) fn hint(vendor: Vendor, status: u16, id: Option<&str>) -> String {
     text.to_owned()
 }
 
+/// The vendors' error bodies: Heroku `{id, message}`, GitHub `{message}`, Infisical
+/// `{error, message}`.
+#[derive(Debug, Default, serde::Deserialize)]
+pub(crate) struct ErrorBody {
+    pub id: Option<String>,
+    pub error: Option<String>,
+    pub message: Option<String>,
+}
+
+pub(crate) fn status_text(status: u16) -> String {
+    reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("error")
+        .to_owned()
+}
+
+/// The causes of a transport error, without the URL.
+pub(crate) fn error_chain(err: &reqwest::Error) -> String {
+    let mut parts = Vec::new();
+    let mut source = std::error::Error::source(err);
+    while let Some(cause) = source {
+        parts.push(cause.to_string());
+        source = cause.source();
+    }
+    if parts.is_empty() {
+        parts.push(if err.is_connect() {
+            "could not connect".to_owned()
+        } else {
+            "the connection broke".to_owned()
+        });
+    }
+    parts.join(": ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

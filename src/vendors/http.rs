@@ -10,12 +10,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rand::Rng;
+use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
-use super::error::{Call, Vendor, VendorError, hint};
+use super::error::{Call, ErrorBody, Vendor, VendorError, error_chain, hint, status_text};
 
 /// Timeouts and retry policy, shared by every client of one [`super::Vendors`].
 #[derive(Debug, Clone)]
@@ -356,23 +356,6 @@ impl Http {
     }
 }
 
-/// The vendors' error bodies: Heroku `{id, message}`, GitHub `{message}`, Infisical
-/// `{error, message}`.
-#[derive(Debug, Default, serde::Deserialize)]
-struct ErrorBody {
-    id: Option<String>,
-    error: Option<String>,
-    message: Option<String>,
-}
-
-fn status_text(status: u16) -> String {
-    StatusCode::from_u16(status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or("error")
-        .to_owned()
-}
-
 /// Reads the body chunk by chunk into a zeroizing buffer.
 async fn read_body(mut response: reqwest::Response) -> Result<Zeroizing<Vec<u8>>, reqwest::Error> {
     let mut body = Zeroizing::new(Vec::new());
@@ -380,24 +363,6 @@ async fn read_body(mut response: reqwest::Response) -> Result<Zeroizing<Vec<u8>>
         body.extend_from_slice(&chunk);
     }
     Ok(body)
-}
-
-/// The causes of a transport error, without the URL.
-fn error_chain(err: &reqwest::Error) -> String {
-    let mut parts = Vec::new();
-    let mut source = std::error::Error::source(err);
-    while let Some(cause) = source {
-        parts.push(cause.to_string());
-        source = cause.source();
-    }
-    if parts.is_empty() {
-        parts.push(if err.is_connect() {
-            "could not connect".to_owned()
-        } else {
-            "the connection broke".to_owned()
-        });
-    }
-    parts.join(": ")
 }
 
 /// A `Bearer` header for `token`; a token that cannot be a header value is unusable.
