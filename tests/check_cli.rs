@@ -48,7 +48,7 @@ async fn json_and_table_carry_fingerprints_not_values() {
     let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(doc["schema"], "keyturn.check/v1");
     assert_eq!(doc["exit_code"], 1);
-    assert_eq!(doc["diagnosis"]["kind"], "github_stale");
+    assert_eq!(doc["diagnosis"]["kind"], "github-stale");
     assert_eq!(doc["recommendation"]["path"], "path-b");
     assert_eq!(doc["snapshot"]["vault"]["store"]["kind"], "vault");
     assert_eq!(doc["snapshot"]["apps"][0]["store"]["app"], "raxx-app-0");
@@ -61,7 +61,7 @@ async fn json_and_table_carry_fingerprints_not_values() {
         .to_string();
     assert_eq!(doc["snapshot"]["vault"]["fingerprint"], fp.as_str());
     assert!(
-        table.contains(&fp) && table.contains("github_stale"),
+        table.contains(&fp) && table.contains("github-stale"),
         "{table}"
     );
     assert_eq!(doc["rate_limits"][0]["vendor"], "heroku");
@@ -76,14 +76,14 @@ fn the_binary_checks_a_simulator_scenario() {
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(doc["diagnosis"]["kind"], "github_stale");
+    assert_eq!(doc["diagnosis"]["kind"], "github-stale");
     let table = assert_cmd::Command::cargo_bin("keyturn")
         .unwrap()
         .args(["check", "--sim", "in-sync"])
         .output()
         .unwrap();
     assert_eq!(table.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&table.stdout).contains("diagnosis: in_sync"));
+    assert!(String::from_utf8_lossy(&table.stdout).contains("diagnosis: in-sync"));
     let bad = assert_cmd::Command::cargo_bin("keyturn")
         .unwrap()
         .args(["check", "--config", "/nonexistent/keyturn.toml"])

@@ -124,7 +124,7 @@ async fn nothing_valid_means_rotate() {
     assert_eq!(audit.diagnosis, Diagnosis::NothingValid);
     assert_eq!(
         audit.diagnosis.recommendation().runbook,
-        Some("heroku-key-rotation")
+        Some("heroku-token-rotation")
     );
 }
 

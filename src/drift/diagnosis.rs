@@ -11,11 +11,11 @@ use super::snapshot::{Copy, Snapshot, Store, Validity};
 /// The drift-recovery runbook's name.
 pub const RECOVERY: &str = "heroku-key-drift-recovery";
 /// The rotation runbook's name.
-pub const ROTATION: &str = "heroku-key-rotation";
+pub const ROTATION: &str = "heroku-token-rotation";
 
 /// What is wrong, if anything.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+#[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Diagnosis {
     /// Every readable copy matches the valid vault and GitHub is not older than it.
     InSync,
@@ -53,14 +53,15 @@ impl Diagnosis {
         }
     }
 
-    /// A short machine name (`in_sync`, `github_stale`, …).
+    /// The name runbook conditions use (`diagnosis == "github-stale"`): kebab-case, as in
+    /// the runbook engine's list of diagnoses.
     pub fn name(&self) -> &'static str {
         match self {
-            Diagnosis::InSync => "in_sync",
-            Diagnosis::GithubStale { .. } => "github_stale",
-            Diagnosis::AppsStale { .. } => "apps_stale",
-            Diagnosis::VaultStale { .. } => "vault_stale",
-            Diagnosis::NothingValid => "nothing_valid",
+            Diagnosis::InSync => "in-sync",
+            Diagnosis::GithubStale { .. } => "github-stale",
+            Diagnosis::AppsStale { .. } => "apps-stale",
+            Diagnosis::VaultStale { .. } => "vault-stale",
+            Diagnosis::NothingValid => "nothing-valid",
             Diagnosis::Unknown { .. } => "unknown",
         }
     }
@@ -82,7 +83,7 @@ impl Diagnosis {
             ),
             Diagnosis::AppsStale { apps, github_stale } => (
                 Some(RECOVERY),
-                Some("apps"),
+                Some("apps-stale"),
                 format!(
                     "{} app(s) differ from the valid vault value: {}{}",
                     apps.len(),
