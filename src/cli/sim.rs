@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::sim::{Latency, Scenario, Sim, SimHandle, SimOptions};
+use crate::sim::{FaultRule, Latency, Scenario, Sim, SimHandle, SimOptions};
 
 /// `keyturn sim …`
 #[derive(Debug, Args)]
@@ -31,6 +31,10 @@ pub struct SimArgs {
     /// Latency added to every answer, in milliseconds.
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
+    /// Inject a fault: `VENDOR[:METHOD]:PATH_REGEX=ACTION[xTIMES]`, ACTION one of a status
+    /// code, `429:SECS`, `hang`, `drop`, `malformed` (e.g. `heroku:GET:^/account$=503x2`).
+    #[arg(long = "fault", value_name = "SPEC", value_parser = FaultRule::parse_spec)]
+    pub faults: Vec<FaultRule>,
     /// Print only `export KEYTURN_SIM_…=…` lines (for `eval "$(keyturn sim --env)"`).
     #[arg(long)]
     pub env: bool,
@@ -77,6 +81,9 @@ async fn serve(args: &SimArgs) -> u8 {
             return super::exit::BAD_INPUT;
         }
     };
+    for rule in &args.faults {
+        sim.faults().add(rule.clone());
+    }
     if args.env {
         println!("{}", env_lines(&sim));
     } else {

@@ -55,6 +55,48 @@ impl FaultRule {
         })
     }
 
+    /// Parses the CLI form `VENDOR[:METHOD]:PATH_REGEX=ACTION[xTIMES]`, where ACTION is a
+    /// status code, `429:SECS`, `hang`, `drop` or `malformed`; TIMES defaults to 1.
+    /// Example: `heroku:GET:^/account$=503x2`.
+    pub fn parse_spec(spec: &str) -> Result<FaultRule, String> {
+        let bad = |why: &str| {
+            format!("fault `{spec}`: {why} (form: VENDOR[:METHOD]:PATH_REGEX=ACTION[xTIMES])")
+        };
+        let (target, action) = spec
+            .rsplit_once('=')
+            .ok_or_else(|| bad("missing `=ACTION`"))?;
+        let (action, times) = match action.rsplit_once('x') {
+            Some((a, n)) if n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty() => {
+                (a, n.parse().map_err(|_| bad("bad TIMES"))?)
+            }
+            _ => (action, 1),
+        };
+        let (vendor, rest) = target
+            .split_once(':')
+            .ok_or_else(|| bad("missing `:PATH_REGEX`"))?;
+        let vendor = match vendor.to_ascii_lowercase().as_str() {
+            "heroku" => Vendor::Heroku,
+            "github" => Vendor::Github,
+            "infisical" => Vendor::Infisical,
+            _ => return Err(bad("VENDOR is heroku, github or infisical")),
+        };
+        let is_method = |m: &str| {
+            ["GET", "POST", "PUT", "PATCH", "DELETE"].contains(&m.to_ascii_uppercase().as_str())
+        };
+        let (method, path) = match rest.split_once(':') {
+            Some((m, p)) if is_method(m) => (Some(m), p),
+            _ => (None, rest),
+        };
+        FaultRule::new(
+            vendor,
+            method,
+            path,
+            parse_action(action).ok_or_else(|| bad("unknown ACTION"))?,
+            times,
+        )
+        .map_err(|e| bad(&e.to_string()))
+    }
+
     fn matches(&self, vendor: Vendor, method: &str, path: &str) -> bool {
         self.times > 0
             && self.vendor == vendor
@@ -63,6 +105,26 @@ impl FaultRule {
                 .as_deref()
                 .is_none_or(|m| m.eq_ignore_ascii_case(method))
             && self.path.is_match(path)
+    }
+}
+
+/// `503`, `429:SECS`, `hang`, `drop`, `malformed`.
+fn parse_action(text: &str) -> Option<FaultAction> {
+    match text.to_ascii_lowercase().as_str() {
+        "hang" => Some(FaultAction::Hang),
+        "drop" => Some(FaultAction::Drop),
+        "malformed" => Some(FaultAction::MalformedJson),
+        other => match other.split_once(':') {
+            Some(("429", secs)) => secs
+                .parse()
+                .ok()
+                .map(|retry_after_secs| FaultAction::RateLimited { retry_after_secs }),
+            _ => other
+                .parse()
+                .ok()
+                .filter(|c| (100..600).contains(c))
+                .map(FaultAction::Status),
+        },
     }
 }
 

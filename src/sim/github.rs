@@ -1,39 +1,26 @@
-//! Simulated GitHub REST API: user, repository, and Actions secrets with real sealed-box
-//! decryption (a value that does not open with the repository key is refused, exactly as
-//! GitHub does). Workflows and runs live in `github_actions`.
+//! Simulated GitHub REST API: user, repository and the shared plumbing (auth, errors,
+//! rate-limit headers, Host-based URLs). Secrets live in `github_secrets`, workflows and
+//! runs in `github_actions` and `github_runs`.
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
-use base64::Engine as _;
 use chrono::Utc;
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::github_actions;
-use super::heroku::timestamp;
-use super::http::{Ctx, auth_value, json as answer, json_body};
-use super::state::{GithubSecret, SimState};
+use super::http::{Ctx, auth_value, json as answer};
+use super::state::SimState;
+use super::{github_actions, github_secrets};
 
 const DOCS: &str = "https://docs.github.com/rest";
-/// GitHub's limit on a secret's size.
-const SECRET_LIMIT_BYTES: usize = 48 * 1024;
 
 pub(crate) fn routes() -> Router<Ctx> {
     Router::new()
         .route("/user", get(user))
         .route("/repos/{owner}/{repo}", get(repository))
-        .route(
-            "/repos/{owner}/{repo}/actions/secrets/public-key",
-            get(public_key),
-        )
-        .route("/repos/{owner}/{repo}/actions/secrets", get(list_secrets))
-        .route(
-            "/repos/{owner}/{repo}/actions/secrets/{name}",
-            get(get_secret).put(put_secret).delete(delete_secret),
-        )
+        .merge(github_secrets::routes())
         .merge(github_actions::routes())
 }
 
@@ -181,166 +168,4 @@ async fn repository(
             "permissions": { "admin": true, "push": true, "pull": true },
         }),
     )
-}
-
-async fn public_key(
-    State(ctx): State<Ctx>,
-    headers: HeaderMap,
-    Path((owner, repo)): Path<(String, String)>,
-) -> Response {
-    if let Err(refusal) = authorize_repo(&ctx, &headers, &owner, &repo) {
-        return refusal;
-    }
-    let w = ctx.state.lock();
-    let public = crypto_box::SecretKey::from_bytes(w.github.secret_key).public_key();
-    let key = base64::engine::general_purpose::STANDARD.encode(public.as_bytes());
-    answer(
-        StatusCode::OK,
-        &json!({ "key_id": w.github.key_id, "key": key }),
-    )
-}
-
-fn render_secret(name: &str, s: &GithubSecret) -> Value {
-    json!({ "name": name, "created_at": timestamp(s.created_at), "updated_at": timestamp(s.updated_at) })
-}
-
-async fn list_secrets(
-    State(ctx): State<Ctx>,
-    headers: HeaderMap,
-    Path((owner, repo)): Path<(String, String)>,
-) -> Response {
-    if let Err(refusal) = authorize_repo(&ctx, &headers, &owner, &repo) {
-        return refusal;
-    }
-    let w = ctx.state.lock();
-    let secrets: Vec<Value> = w
-        .github
-        .secrets
-        .iter()
-        .map(|(n, s)| render_secret(n, s))
-        .collect();
-    answer(
-        StatusCode::OK,
-        &json!({ "total_count": secrets.len(), "secrets": secrets }),
-    )
-}
-
-async fn get_secret(
-    State(ctx): State<Ctx>,
-    headers: HeaderMap,
-    Path((owner, repo, name)): Path<(String, String, String)>,
-) -> Response {
-    if let Err(refusal) = authorize_repo(&ctx, &headers, &owner, &repo) {
-        return refusal;
-    }
-    let w = ctx.state.lock();
-    let name = name.to_ascii_uppercase();
-    match w.github.secrets.get(&name) {
-        Some(s) => answer(StatusCode::OK, &render_secret(&name, s)),
-        None => error_for_status(StatusCode::NOT_FOUND, None),
-    }
-}
-
-/// GitHub's secret-name rule; the error detail when broken.
-fn check_name(name: &str) -> Result<(), &'static str> {
-    let chars_ok = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    if !chars_ok {
-        return Err(
-            "Secret names can only contain alphanumeric characters ([a-z], [A-Z], [0-9]) or underscores (_).",
-        );
-    }
-    if name.starts_with(|c: char| c.is_ascii_digit())
-        || name.to_ascii_uppercase().starts_with("GITHUB_")
-    {
-        return Err("Secret names must not start with a number or the GITHUB_ prefix.");
-    }
-    Ok(())
-}
-
-/// Opens `encrypted_value` with the repository key after checking `key_id`.
-fn open_value(body: &Value, key_id: &str, secret_key: [u8; 32]) -> Result<String, Response> {
-    let field = |f: &str| {
-        body.get(f)
-            .and_then(Value::as_str)
-            .unwrap_or_default()
-            .to_owned()
-    };
-    if field("key_id") != key_id {
-        return Err(validation_failed(
-            "key_id",
-            "key_id does not match the repository's current public key.",
-        ));
-    }
-    let undecryptable = || {
-        validation_failed(
-            "encrypted_value",
-            "encrypted_value could not be decrypted with the repository's public key.",
-        )
-    };
-    let sealed = base64::engine::general_purpose::STANDARD
-        .decode(field("encrypted_value"))
-        .map_err(|_| undecryptable())?;
-    if sealed.len() > SECRET_LIMIT_BYTES + 48 {
-        return Err(validation_failed(
-            "encrypted_value",
-            "Secret values are limited to 48 KB.",
-        ));
-    }
-    let plain = crypto_box::SecretKey::from_bytes(secret_key)
-        .unseal(&sealed)
-        .map_err(|_| undecryptable())?;
-    String::from_utf8(plain).map_err(|_| undecryptable())
-}
-
-async fn put_secret(
-    State(ctx): State<Ctx>,
-    headers: HeaderMap,
-    Path((owner, repo, name)): Path<(String, String, String)>,
-    body: Bytes,
-) -> Response {
-    if let Err(refusal) = authorize_repo(&ctx, &headers, &owner, &repo) {
-        return refusal;
-    }
-    if let Err(detail) = check_name(&name) {
-        return validation_failed("name", detail);
-    }
-    let body = json_body(&body).unwrap_or(Value::Null);
-    let mut w = ctx.state.lock();
-    let value = match open_value(&body, &w.github.key_id, w.github.secret_key) {
-        Ok(v) => v,
-        Err(refusal) => return refusal,
-    };
-    let now = Utc::now();
-    if let Some(existing) = w.github.secrets.get_mut(&name.to_ascii_uppercase()) {
-        existing.value = value;
-        existing.updated_at = now;
-        return StatusCode::NO_CONTENT.into_response();
-    }
-    let secret = GithubSecret {
-        value,
-        created_at: now,
-        updated_at: now,
-    };
-    w.github.secrets.insert(name.to_ascii_uppercase(), secret);
-    answer(StatusCode::CREATED, &json!({}))
-}
-
-async fn delete_secret(
-    State(ctx): State<Ctx>,
-    headers: HeaderMap,
-    Path((owner, repo, name)): Path<(String, String, String)>,
-) -> Response {
-    if let Err(refusal) = authorize_repo(&ctx, &headers, &owner, &repo) {
-        return refusal;
-    }
-    match ctx
-        .state
-        .lock()
-        .github
-        .secrets
-        .remove(&name.to_ascii_uppercase())
-    {
-        Some(_) => StatusCode::NO_CONTENT.into_response(),
-        None => error_for_status(StatusCode::NOT_FOUND, None),
-    }
 }

@@ -3,21 +3,22 @@
 //! the token in the repository's `HEROKU_API_KEY` secret is valid on the simulated Heroku
 //! at that moment — so fixing the secret really makes the re-run pass.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use chrono::{DateTime, Duration as Days, Utc};
 use serde_json::{Value, json};
 
+use super::generate::Gen;
 use super::github::{authorize_repo, base_url, error, error_for_status};
+use super::github_runs;
 use super::heroku::timestamp;
 use super::http::{Ctx, json as answer, json_body};
-use super::scenario::Gen;
 use super::state::{SimState, SimWorkflowRun, Workflow};
 
 /// The log line a deploy prints when Heroku refuses the token (from the SOPs).
@@ -34,14 +35,7 @@ pub(crate) fn routes() -> Router<Ctx> {
             &format!("{base}/workflows/{{workflow}}/dispatches"),
             post(dispatch),
         )
-        .route(
-            &format!("{base}/workflows/{{workflow}}/runs"),
-            get(workflow_runs),
-        )
-        .route(&format!("{base}/runs"), get(repo_runs))
-        .route(&format!("{base}/runs/{{run}}"), get(get_run))
-        .route(&format!("{base}/runs/{{run}}/jobs"), get(run_jobs))
-        .route(&format!("{base}/jobs/{{job}}/logs"), get(job_logs))
+        .merge(github_runs::routes())
 }
 
 /// The two workflows of the SOPs.
@@ -171,7 +165,7 @@ fn new_sha() -> String {
     )
 }
 
-fn find_workflow<'w>(workflows: &'w [Workflow], key: &str) -> Option<&'w Workflow> {
+pub(crate) fn find_workflow<'w>(workflows: &'w [Workflow], key: &str) -> Option<&'w Workflow> {
     workflows
         .iter()
         .find(|w| w.file == key || w.id.to_string() == key)
@@ -189,7 +183,7 @@ fn render_workflow(wf: &Workflow, base: &str, full: &str) -> Value {
 }
 
 /// `(base url, owner/repo)` for building links.
-fn links(ctx: &Ctx, headers: &HeaderMap) -> (String, String) {
+pub(crate) fn links(ctx: &Ctx, headers: &HeaderMap) -> (String, String) {
     let w = ctx.state.lock();
     (
         base_url(headers),
@@ -316,215 +310,4 @@ async fn dispatch(
         return answer(StatusCode::OK, &body);
     }
     StatusCode::NO_CONTENT.into_response()
-}
-
-fn render_run(run: &SimWorkflowRun, base: &str, full: &str) -> Value {
-    let api = format!("{base}/repos/{full}/actions/runs/{}", run.id);
-    json!({
-        "id": run.id, "name": run.name, "workflow_id": run.workflow_id, "event": run.event,
-        "status": run.status, "conclusion": run.conclusion, "head_branch": run.head_branch,
-        "head_sha": run.head_sha, "run_number": run.run_number, "run_attempt": 1,
-        "display_title": run.name, "actor": { "login": run.actor }, "triggering_actor": { "login": run.actor },
-        "created_at": timestamp(run.created_at), "updated_at": timestamp(run.updated_at),
-        "run_started_at": timestamp(run.created_at), "url": api,
-        "html_url": format!("{base}/{full}/actions/runs/{}", run.id),
-        "jobs_url": format!("{api}/jobs"), "logs_url": format!("{api}/logs"),
-        "workflow_url": format!("{base}/repos/{full}/actions/workflows/{}", run.workflow_id),
-    })
-}
-
-fn run_matches(run: &SimWorkflowRun, q: &HashMap<String, String>) -> bool {
-    let is = |key: &str, actual: &str| q.get(key).is_none_or(|want| want == actual);
-    let status_ok = q
-        .get("status")
-        .is_none_or(|s| *s == run.status || run.conclusion.as_deref() == Some(s.as_str()));
-    status_ok
-        && is("event", &run.event)
-        && is("branch", &run.head_branch)
-        && is("actor", &run.actor)
-        && is("head_sha", &run.head_sha)
-}
-
-async fn repo_runs(
-    State(ctx): State<Ctx>,
-    headers: HeaderMap,
-    uri: Uri,
-    Path((o, r)): RepoPath,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    list_runs(&ctx, &headers, &uri, (&o, &r), None, &q)
-}
-
-async fn workflow_runs(
-    State(ctx): State<Ctx>,
-    headers: HeaderMap,
-    uri: Uri,
-    Path((o, r, key)): Path<(String, String, String)>,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
-    list_runs(&ctx, &headers, &uri, (&o, &r), Some(&key), &q)
-}
-
-fn list_runs(
-    ctx: &Ctx,
-    headers: &HeaderMap,
-    uri: &Uri,
-    repo: (&str, &str),
-    workflow: Option<&str>,
-    q: &HashMap<String, String>,
-) -> Response {
-    if let Err(refusal) = authorize_repo(ctx, headers, repo.0, repo.1) {
-        return refusal;
-    }
-    let (base, full) = links(ctx, headers);
-    let w = ctx.state.lock();
-    let wf_id = match workflow.map(|k| find_workflow(&w.github.workflows, k)) {
-        Some(None) => return error_for_status(StatusCode::NOT_FOUND, None),
-        Some(Some(wf)) => Some(wf.id),
-        None => None,
-    };
-    let mut runs: Vec<&SimWorkflowRun> = w
-        .github
-        .runs
-        .iter()
-        .filter(|r| wf_id.is_none_or(|id| r.workflow_id == id) && run_matches(r, q))
-        .collect();
-    runs.sort_by(|a, b| b.created_at.cmp(&a.created_at).then(b.id.cmp(&a.id)));
-    let per_page = q
-        .get("per_page")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(30usize)
-        .clamp(1, 100);
-    let page = q
-        .get("page")
-        .and_then(|p| p.parse().ok())
-        .unwrap_or(1usize)
-        .max(1);
-    let total = runs.len();
-    let shown: Vec<Value> = runs
-        .iter()
-        .skip((page - 1) * per_page)
-        .take(per_page)
-        .map(|r| render_run(r, &base, &full))
-        .collect();
-    let mut response = answer(
-        StatusCode::OK,
-        &json!({ "total_count": total, "workflow_runs": shown }),
-    );
-    if let Some(link) = link_header(
-        &format!("{base}{}", uri.path()),
-        q,
-        page,
-        total.div_ceil(per_page),
-    ) {
-        response.headers_mut().insert(header::LINK, link);
-    }
-    response
-}
-
-/// `Link: <…page=N+1>; rel="next", <…page=LAST>; rel="last"` (plus prev/first past page 1).
-fn link_header(
-    url: &str,
-    q: &HashMap<String, String>,
-    page: usize,
-    last: usize,
-) -> Option<HeaderValue> {
-    let at = |n: usize| {
-        let mut query = url::form_urlencoded::Serializer::new(String::new());
-        let mut keys: Vec<_> = q.iter().filter(|(k, _)| *k != "page").collect();
-        keys.sort();
-        for (k, v) in keys {
-            query.append_pair(k, v);
-        }
-        query.append_pair("page", &n.to_string());
-        format!("<{url}?{}>", query.finish())
-    };
-    let mut parts = Vec::new();
-    if page > 1 {
-        parts.push(format!("{}; rel=\"prev\"", at(page - 1)));
-        parts.push(format!("{}; rel=\"first\"", at(1)));
-    }
-    if page < last {
-        parts.push(format!("{}; rel=\"next\"", at(page + 1)));
-        parts.push(format!("{}; rel=\"last\"", at(last)));
-    }
-    (!parts.is_empty())
-        .then(|| HeaderValue::from_str(&parts.join(", ")).ok())
-        .flatten()
-}
-
-async fn get_run(
-    State(ctx): State<Ctx>,
-    headers: HeaderMap,
-    Path((o, r, id)): Path<(String, String, String)>,
-) -> Response {
-    if let Err(refusal) = authorize_repo(&ctx, &headers, &o, &r) {
-        return refusal;
-    }
-    let (base, full) = links(&ctx, &headers);
-    let w = ctx.state.lock();
-    match w.github.runs.iter().find(|run| run.id.to_string() == id) {
-        Some(run) => answer(StatusCode::OK, &render_run(run, &base, &full)),
-        None => error_for_status(StatusCode::NOT_FOUND, None),
-    }
-}
-
-/// The single job of a run (`id = run id * 10 + 1`) with its steps.
-fn render_job(run: &SimWorkflowRun, base: &str, full: &str) -> Value {
-    let done = run.status == "completed";
-    let names = ["Set up job", "Checkout", "Deploy to Heroku", "Complete job"];
-    let steps: Vec<Value> = names.iter().zip(1u32..).map(|(name, number)| {
-        let conclusion = if !done { None } else if number == 3 { run.conclusion.clone() } else { Some("success".to_owned()) };
-        json!({ "number": number, "name": name, "status": if done { "completed" } else { run.status.as_str() }, "conclusion": conclusion })
-    }).collect();
-    let id = run.id * 10 + 1;
-    json!({
-        "id": id, "run_id": run.id, "name": "deploy", "status": run.status, "conclusion": run.conclusion,
-        "started_at": timestamp(run.created_at), "completed_at": done.then(|| timestamp(run.updated_at)),
-        "url": format!("{base}/repos/{full}/actions/jobs/{id}"), "html_url": format!("{base}/{full}/actions/runs/{}/job/{id}", run.id),
-        "steps": steps,
-    })
-}
-
-async fn run_jobs(
-    State(ctx): State<Ctx>,
-    headers: HeaderMap,
-    Path((o, r, id)): Path<(String, String, String)>,
-) -> Response {
-    if let Err(refusal) = authorize_repo(&ctx, &headers, &o, &r) {
-        return refusal;
-    }
-    let (base, full) = links(&ctx, &headers);
-    let w = ctx.state.lock();
-    match w.github.runs.iter().find(|run| run.id.to_string() == id) {
-        Some(run) => answer(
-            StatusCode::OK,
-            &json!({ "total_count": 1, "jobs": [render_job(run, &base, &full)] }),
-        ),
-        None => error_for_status(StatusCode::NOT_FOUND, None),
-    }
-}
-
-async fn job_logs(
-    State(ctx): State<Ctx>,
-    headers: HeaderMap,
-    Path((o, r, id)): Path<(String, String, String)>,
-) -> Response {
-    if let Err(refusal) = authorize_repo(&ctx, &headers, &o, &r) {
-        return refusal;
-    }
-    let w = ctx.state.lock();
-    match w
-        .github
-        .runs
-        .iter()
-        .find(|run| (run.id * 10 + 1).to_string() == id)
-    {
-        Some(run) => (
-            [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
-            run.log.clone(),
-        )
-            .into_response(),
-        None => error_for_status(StatusCode::NOT_FOUND, None),
-    }
 }

@@ -69,13 +69,21 @@ pub(crate) fn precheck(state: &SimState) -> Option<Response> {
 }
 
 /// `Content-Type` (quirk: Heroku's CLI parses only JSON-typed bodies), `Request-Id`,
-/// `RateLimit-Remaining`, on every answer.
-pub(crate) fn stamp_headers(state: &SimState, headers: &mut HeaderMap) {
+/// `RateLimit-Remaining`, on every answer. An incoming `Request-Id` (possibly a list) is
+/// appended after ours, as Heroku does.
+pub(crate) fn stamp_headers(
+    state: &SimState,
+    headers: &mut HeaderMap,
+    incoming: Option<&HeaderValue>,
+) {
     headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
-    let id = uuid::Uuid::new_v4().to_string();
+    let mut id = uuid::Uuid::new_v4().to_string();
+    if let Some(theirs) = incoming.and_then(|v| v.to_str().ok()) {
+        id = format!("{id},{theirs}");
+    }
     if let Ok(value) = HeaderValue::from_str(&id) {
         headers.insert("request-id", value);
     }
@@ -281,12 +289,14 @@ async fn create_authorization(State(ctx): State<Ctx>, headers: HeaderMap, body: 
     answer(StatusCode::CREATED, &rendered)
 }
 
-async fn delete_authorization(
-    State(ctx): State<Ctx>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
+/// Auth, then applies `change` to the live authorization `id` and answers it (200), or 404.
+fn change_authorization(
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    id: &str,
+    change: impl FnOnce(&mut SimAuthorization),
 ) -> Response {
-    if let Err(refusal) = authenticate(&ctx, &headers) {
+    if let Err(refusal) = authenticate(ctx, headers) {
         return refusal;
     }
     let mut w = ctx.state.lock();
@@ -299,35 +309,30 @@ async fn delete_authorization(
     let Some(found) = found else {
         return error_for_status(StatusCode::NOT_FOUND, None);
     };
-    found.revoked = true;
+    change(found);
     answer(
         StatusCode::OK,
         &render_authorization(found, (&account.0, &account.1)),
     )
 }
 
+/// Revokes: the token answers 401 from now on, and the authorization is gone for good.
+async fn delete_authorization(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    change_authorization(&ctx, &headers, &id, |a| a.revoked = true)
+}
+
+/// Replaces the token in place: the old one dies at once (no overlap).
 async fn regenerate(
     State(ctx): State<Ctx>,
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Response {
-    if let Err(refusal) = authenticate(&ctx, &headers) {
-        return refusal;
-    }
-    let mut w = ctx.state.lock();
-    let account = (w.heroku.account_id.clone(), w.heroku.email.clone());
-    let found = w
-        .heroku
-        .authorizations
-        .iter_mut()
-        .find(|a| a.id == id && !a.revoked);
-    let Some(found) = found else {
-        return error_for_status(StatusCode::NOT_FOUND, None);
-    };
-    found.token = format!("HRKU-{}", uuid::Uuid::new_v4());
-    found.updated_at = Utc::now();
-    answer(
-        StatusCode::OK,
-        &render_authorization(found, (&account.0, &account.1)),
-    )
+    change_authorization(&ctx, &headers, &id, |a| {
+        a.token = format!("HRKU-{}", uuid::Uuid::new_v4());
+        a.updated_at = Utc::now();
+    })
 }

@@ -59,6 +59,7 @@ async fn vendor_layer(State(ctx): State<Ctx>, request: Request, next: Next) -> R
     if !delay.is_zero() {
         tokio::time::sleep(delay).await;
     }
+    let incoming_id = request.headers().get("request-id").cloned();
     let fault = ctx.faults.take(ctx.vendor, &method, &path);
     if fault == Some(FaultAction::Hang) {
         log(&ctx, &method, &path, 0);
@@ -71,7 +72,7 @@ async fn vendor_layer(State(ctx): State<Ctx>, request: Request, next: Next) -> R
             None => next.run(request).await,
         },
     };
-    stamp_headers(&ctx, response.headers_mut());
+    stamp_headers(&ctx, response.headers_mut(), incoming_id.as_ref());
     log(&ctx, &method, &path, response.status().as_u16());
     response
 }
@@ -130,9 +131,9 @@ fn dropped_connection() -> Response {
     Response::new(Body::from_stream(failing))
 }
 
-fn stamp_headers(ctx: &Ctx, headers: &mut HeaderMap) {
+fn stamp_headers(ctx: &Ctx, headers: &mut HeaderMap, incoming_id: Option<&HeaderValue>) {
     match ctx.vendor {
-        Vendor::Heroku => heroku::stamp_headers(&ctx.state, headers),
+        Vendor::Heroku => heroku::stamp_headers(&ctx.state, headers, incoming_id),
         Vendor::Github => github::stamp_headers(&ctx.state, headers),
         Vendor::Infisical => {}
     }

@@ -13,12 +13,16 @@
 #![allow(clippy::result_large_err)]
 
 mod faults;
+mod generate;
 mod github;
 mod github_actions;
+mod github_runs;
+mod github_secrets;
 mod heroku;
 mod heroku_apps;
 mod http;
 mod infisical;
+mod infisical_store;
 mod range;
 mod scenario;
 mod state;
@@ -31,6 +35,8 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use faults::{FaultAction, FaultRule, Faults, Latency};
+pub use github_actions::INVALID_TOKEN_LINE;
+pub use github_secrets::open_sealed;
 pub use scenario::{Scenario, UnknownScenario};
 pub use state::{LoggedRequest, SimAuthorization, SimState, SimVaultVersion, SimWorkflowRun};
 
@@ -254,7 +260,7 @@ impl SimHandle {
 
     /// A ready `keyturn.toml` pointing at this simulator.
     pub fn config_toml(&self) -> String {
-        scenario::config_toml(
+        generate::config_toml(
             &self.credentials,
             &self.state.app_names(),
             [self.heroku_url(), self.github_url(), self.infisical_url()],

@@ -2,15 +2,14 @@
 //! seed always gives the same tokens, ids and key pair.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fmt::{self, Write as _};
+use std::fmt;
 use std::str::FromStr;
 use std::time::Instant;
 
 use base64::Engine as _;
 use chrono::{DateTime, Duration as Days, Utc};
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 
+use super::generate::Gen;
 use super::state::{App, Github, GithubSecret, Heroku, Release, SimAuthorization, Vault, World};
 use super::{SimCredentials, SimOptions, github_actions, infisical};
 
@@ -125,41 +124,6 @@ fn plan(scenario: Scenario, app_count: usize) -> Plan {
         Scenario::RotationDue => p.current_age_days = 91,
     }
     p
-}
-
-/// Seeded generator of simulated ids and secrets.
-pub(crate) struct Gen(StdRng);
-
-impl Gen {
-    pub fn new(seed: u64) -> Gen {
-        Gen(StdRng::seed_from_u64(seed))
-    }
-
-    pub fn uuid(&mut self) -> String {
-        uuid::Builder::from_random_bytes(self.0.r#gen())
-            .into_uuid()
-            .to_string()
-    }
-
-    pub fn heroku_token(&mut self) -> String {
-        format!("HRKU-{}", self.uuid())
-    }
-
-    pub fn hex(&mut self, bytes: usize) -> String {
-        let mut text = String::with_capacity(bytes * 2);
-        for _ in 0..bytes {
-            let _ = write!(text, "{:02x}", self.0.r#gen::<u8>());
-        }
-        text
-    }
-
-    pub fn number(&mut self, low: u64, high: u64) -> u64 {
-        self.0.gen_range(low..high)
-    }
-
-    pub fn key(&mut self) -> [u8; 32] {
-        self.0.r#gen()
-    }
 }
 
 /// Builds the world and credentials of `scenario`.
@@ -353,6 +317,8 @@ fn github(
             .to_string(),
         secret_key: g.key(),
         secrets,
+        env_secrets: BTreeMap::new(),
+        org_secrets: BTreeMap::new(),
         workflows,
         runs,
         rate_remaining: 5000,
@@ -408,47 +374,4 @@ fn vault(
         current.created_at,
     );
     v
-}
-
-/// The `keyturn.toml` for a running simulator; `urls` are Heroku, GitHub, Infisical.
-pub(crate) fn config_toml(c: &SimCredentials, apps: &[String], urls: [String; 3]) -> String {
-    let [heroku, github, infisical] = urls;
-    let apps = apps
-        .iter()
-        .map(|a| format!("\"{a}\""))
-        .collect::<Vec<_>>()
-        .join(", ");
-    format!(
-        r#"# keyturn.toml for the embedded simulator (all credentials are simulated).
-[secret]
-name = "{name}"
-
-[vault]
-url = "{infisical}"
-project_id = "{project}"
-environment = "{env}"
-secret_path = "{path}"
-
-[github]
-api_url = "{github}"
-repo = "{repo}"
-deploy_workflow = "deploy-console.yml"
-deploy_ref = "main"
-deploy_inputs = {{ environment = "production", ref = "main" }}
-verify_workflow = "deploy-staging.yml"
-verify_ref = "main"
-verify_inputs = {{ sanity = "true" }}
-
-[heroku]
-api_url = "{heroku}"
-apps = [{apps}]
-scope = ["global"]
-authorization_description = "raxx-platform-token-{{date}}"
-"#,
-        name = c.secret_name,
-        project = c.infisical_project_id,
-        env = c.infisical_environment,
-        path = c.secret_path,
-        repo = c.github_repo,
-    )
 }

@@ -27,6 +27,16 @@ pub struct SimAuthorization {
     pub access_token_id: String,
 }
 
+impl SimAuthorization {
+    /// Not revoked, and not past `expires_in` (counted from the last token change).
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        let expired = self
+            .expires_in
+            .is_some_and(|secs| now >= self.updated_at + chrono::Duration::seconds(secs));
+        !self.revoked && !expired
+    }
+}
+
 /// One version of the vault secret.
 #[derive(Clone, Debug)]
 pub struct SimVaultVersion {
@@ -125,7 +135,12 @@ pub(crate) struct Github {
     pub repo_id: u64,
     pub key_id: String,
     pub secret_key: [u8; 32],
+    /// Repository secrets by upper-case name.
     pub secrets: BTreeMap<String, GithubSecret>,
+    /// Environment secrets: environment → name → secret.
+    pub env_secrets: BTreeMap<String, BTreeMap<String, GithubSecret>>,
+    /// Organization secrets of the repository's owner.
+    pub org_secrets: BTreeMap<String, GithubSecret>,
     pub workflows: Vec<Workflow>,
     pub runs: Vec<SimWorkflowRun>,
     pub rate_remaining: u32,
@@ -168,14 +183,14 @@ const REFILL_PER_MINUTE: f64 = 75.0;
 pub(crate) const POOL_SIZE: f64 = 4500.0;
 
 impl Heroku {
-    /// True when `token` is the operator's or a live authorization's token.
+    /// True when `token` is the operator's or a live, unexpired authorization's token.
     pub fn token_is_valid(&self, token: &str) -> bool {
         !token.is_empty()
             && (token == self.operator_token
                 || self
                     .authorizations
                     .iter()
-                    .any(|a| !a.revoked && a.token == token))
+                    .any(|a| a.token == token && a.is_live(Utc::now())))
     }
 
     /// Takes one request token from the pool; `false` when it is empty.
