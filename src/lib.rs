@@ -6,7 +6,9 @@
 
 pub mod cli;
 pub mod config;
+pub mod drift;
 pub mod report;
 pub mod runbook;
 pub mod secret;
 pub mod sim;
+pub mod vendors;

@@ -1,6 +1,7 @@
 //! The command line: argument parsing and dispatch. This is the binary's edge, so errors
 //! become `anyhow` reports and exit codes here and nowhere else.
 
+pub mod check;
 mod config_cmd;
 mod postmortem_cmd;
 mod runbooks;
@@ -52,6 +53,15 @@ pub enum Command {
     /// List and validate runbook files.
     #[command(subcommand)]
     Runbooks(runbooks::RunbooksCommand),
+    /// Audit every copy of the token once: exit 0 in sync, 1 drift, 2 could not tell.
+    Check {
+        /// Print the stable JSON document (docs/check-json.md) instead of the table.
+        #[arg(long)]
+        json: bool,
+        /// Audit a freshly started embedded simulator in this scenario instead (e.g. github-stale).
+        #[arg(long, value_name = "SCENARIO")]
+        sim: Option<crate::sim::Scenario>,
+    },
     /// Run the embedded Heroku/GitHub/Infisical simulator until Ctrl-C.
     Sim(sim::SimArgs),
 }
@@ -84,6 +94,7 @@ pub fn main() -> ExitCode {
         Command::Config(ConfigCommand::Check) => config_cmd::check(cli.config.as_deref()),
         Command::Postmortem(args) => postmortem_cmd::run(&args, cli.config.as_deref()),
         Command::Runbooks(command) => runbooks::run(&command),
+        Command::Check { json, sim } => check::check(cli.config.as_deref(), json, sim),
         Command::Sim(args) => sim::run(&args),
     };
     ExitCode::from(code)

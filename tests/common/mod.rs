@@ -1,7 +1,12 @@
-//! Helpers shared by the simulator's integration tests: a started simulator and an HTTP
-//! client that behaves like a well-mannered vendor client (sends a User-Agent).
+//! Helpers shared by the integration tests: a started simulator and an HTTP client that
+//! behaves like a well-mannered vendor client (sends a User-Agent); keyturn's clients
+//! against the simulator (`sim`); a scripted loopback server (`mock`); routed fakes (`world`).
 
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+
+pub mod mock;
+pub mod sim;
+pub mod world;
 
 use keyturn::sim::{Scenario, Sim, SimHandle, SimOptions};
 use reqwest::header::HeaderMap;

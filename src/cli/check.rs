@@ -1,0 +1,201 @@
+//! `keyturn check`: the non-interactive drift audit for a weekly scheduler.
+//!
+//! A table by default, `--json` for machines (schema in `docs/check-json.md`). Exit 0 in
+//! sync, 1 drift, 2 could not tell or bad config. Only fingerprints are printed, and they
+//! are keyed per run, so two runs' fingerprints never compare.
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::config::Config;
+use crate::config::credentials::{self, CredentialEnv, Credentials};
+use crate::drift::{self, Audit, AuditOptions, Copy, Diagnosis, Recommendation, Snapshot};
+use crate::sim::{Scenario, Sim, SimOptions};
+use crate::vendors::{RateBudget, Vendor, Vendors};
+
+use super::exit;
+
+/// The `--json` document's schema id; bump on any incompatible change.
+pub const SCHEMA: &str = "keyturn.check/v1";
+
+/// The `--json` document.
+#[derive(Debug, Serialize)]
+pub struct Report<'a> {
+    pub schema: &'static str,
+    pub exit_code: u8,
+    pub diagnosis: &'a Diagnosis,
+    pub recommendation: Recommendation,
+    pub snapshot: &'a Snapshot,
+    pub rate_limits: Vec<Budget>,
+}
+
+/// One vendor's remaining request budget.
+#[derive(Debug, Serialize)]
+pub struct Budget {
+    pub vendor: Vendor,
+    #[serde(flatten)]
+    pub budget: RateBudget,
+}
+
+/// Runs the check against the configured stores, or against a fresh simulator.
+pub fn check(explicit: Option<&Path>, json: bool, sim: Option<Scenario>) -> u8 {
+    if let Some(scenario) = sim {
+        return match runtime() {
+            Ok(rt) => rt.block_on(run_sim(scenario, json)),
+            Err(err) => bad_input(&err),
+        };
+    }
+    let env = CredentialEnv::from_process();
+    let mut config = match Config::discover(explicit) {
+        Ok(config) => config,
+        Err(err) => return bad_input(&err),
+    };
+    if let Err(err) =
+        config.apply_env_overrides(env.vars.get("INFISICAL_API_URL").map(String::as_str))
+    {
+        return bad_input(&err);
+    }
+    let creds = credentials::resolve(&env);
+    match runtime() {
+        Ok(rt) => rt.block_on(run(&config, &creds, json)),
+        Err(err) => bad_input(&err),
+    }
+}
+
+/// Starts the embedded simulator in `scenario` and audits it.
+pub async fn run_sim(scenario: Scenario, json: bool) -> u8 {
+    let handle = match Sim::start(scenario, SimOptions::fast()).await {
+        Ok(handle) => handle,
+        Err(err) => return bad_input(&err),
+    };
+    let code = run(&handle.config(), &handle.keyturn_credentials(), json).await;
+    handle.shutdown().await;
+    code
+}
+
+/// A multi-threaded runtime for the audit's fan-out.
+pub(crate) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+}
+
+fn bad_input(err: &dyn std::fmt::Display) -> u8 {
+    eprintln!("keyturn: {err}");
+    exit::BAD_INPUT
+}
+
+/// Audits, prints the table or the JSON document, and returns the exit code.
+pub async fn run(config: &Config, creds: &Credentials, json: bool) -> u8 {
+    let vendors = match Vendors::connect(config, creds) {
+        Ok(vendors) => vendors,
+        Err(err) => return bad_input(&err),
+    };
+    let audit = drift::audit(&vendors, config, AuditOptions::default()).await;
+    let code = audit.diagnosis.exit_code();
+    if json {
+        println!("{}", render_json(&audit, &vendors));
+    } else {
+        print!("{}", render_table(&audit));
+        println!("{}", render_budgets(&vendors));
+    }
+    code
+}
+
+/// The `--json` document as text.
+pub fn render_json(audit: &Audit, vendors: &Vendors) -> String {
+    let report = Report {
+        schema: SCHEMA,
+        exit_code: audit.diagnosis.exit_code(),
+        diagnosis: &audit.diagnosis,
+        recommendation: audit.diagnosis.recommendation(),
+        snapshot: &audit.snapshot,
+        rate_limits: vendors
+            .rate_budgets()
+            .into_iter()
+            .map(|(vendor, budget)| Budget { vendor, budget })
+            .collect(),
+    };
+    serde_json::to_string_pretty(&report).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}
+
+/// The human table: one line per copy, then the diagnosis and what to do.
+pub fn render_table(audit: &Audit) -> String {
+    let snap = &audit.snapshot;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<28} {:<9} {:<8} {:<8} {:<28} NOTE",
+        "COPY", "FP", "MATCHES", "VALID", "VERSION / UPDATED"
+    );
+    for copy in snap.copies() {
+        let _ = writeln!(out, "{}", row(copy));
+    }
+    if let Some(run) = &snap.deploy {
+        let _ = writeln!(
+            out,
+            "deploy {} run {}: {} {}{}",
+            run.workflow,
+            run.run_id,
+            run.status.as_deref().unwrap_or("?"),
+            run.conclusion.as_deref().unwrap_or(""),
+            if run.failed_with_invalid_token {
+                " (invalid-token message)"
+            } else {
+                ""
+            }
+        );
+    }
+    let rec = audit.diagnosis.recommendation();
+    let _ = writeln!(out, "\ndiagnosis: {}", audit.diagnosis.name());
+    if let Some(runbook) = rec.runbook {
+        let path = rec.path.map(|p| format!(" → {p}")).unwrap_or_default();
+        let _ = writeln!(out, "runbook:   {runbook}{path}");
+    }
+    let _ = writeln!(out, "why:       {}", rec.why);
+    let _ = writeln!(
+        out,
+        "audit took {} ms; fingerprints are valid for this run only",
+        snap.elapsed_ms
+    );
+    out
+}
+
+/// One line with each vendor's remaining request budget, as last reported.
+pub fn render_budgets(vendors: &Vendors) -> String {
+    let parts: Vec<String> = vendors
+        .rate_budgets()
+        .into_iter()
+        .map(|(vendor, b)| match (b.remaining, b.limit) {
+            (Some(r), Some(l)) => format!("{vendor} {r}/{l}"),
+            (Some(r), None) => format!("{vendor} {r} left"),
+            _ => format!("{vendor} n/a"),
+        })
+        .collect();
+    format!("rate budget: {}", parts.join(" · "))
+}
+
+fn row(copy: &Copy) -> String {
+    let fp = copy
+        .fingerprint
+        .map_or_else(|| "-".to_owned(), |f| f.to_string());
+    let matches = match copy.matches_vault {
+        Some(true) => "yes",
+        Some(false) => "NO",
+        None => "-",
+    };
+    let validity = format!("{:?}", copy.validity).to_lowercase();
+    let when = match (copy.version, copy.updated_at) {
+        (Some(v), Some(t)) => format!("v{v} · {}", t.format("%Y-%m-%d %H:%M")),
+        (Some(v), None) => format!("v{v}"),
+        (None, Some(t)) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
+        (None, None) => "-".to_owned(),
+    };
+    let note = copy.error.as_deref().unwrap_or("");
+    format!(
+        "{:<28} {fp:<9} {matches:<8} {validity:<8} {when:<28} {note}",
+        copy.store.to_string()
+    )
+}

@@ -1,0 +1,114 @@
+//! What one audit saw of every copy. Serializable: it holds fingerprints, never values;
+//! the values themselves travel separately in [`super::AuditTokens`].
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::secret::Fingerprint;
+
+/// Where a copy lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Store {
+    /// The Infisical secret (source of truth).
+    Vault,
+    /// The GitHub Actions repository secret (write-only: metadata only).
+    Github,
+    /// A Heroku app's config var.
+    HerokuApp { app: String },
+}
+
+impl std::fmt::Display for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Store::Vault => f.write_str("vault"),
+            Store::Github => f.write_str("github"),
+            Store::HerokuApp { app } => write!(f, "heroku:{app}"),
+        }
+    }
+}
+
+/// What `GET /account` said about a copy's value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Validity {
+    Valid,
+    Invalid,
+    /// Not readable (GitHub), absent, or the validation itself failed.
+    Unknown,
+}
+
+/// One copy as observed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Copy {
+    pub store: Store,
+    /// `None` when the value is unreadable (GitHub) or absent or the read failed.
+    pub fingerprint: Option<Fingerprint>,
+    /// `None` when either side is unknown.
+    pub matches_vault: Option<bool>,
+    pub validity: Validity,
+    /// The vault's version number (vault only).
+    pub version: Option<u64>,
+    /// When the copy last changed, where the store says (vault, GitHub).
+    pub updated_at: Option<DateTime<Utc>>,
+    /// Why the copy could not be read or validated; `None` when all went well.
+    pub error: Option<String>,
+    /// True when the read succeeded but the key is not there.
+    pub absent: bool,
+}
+
+impl Copy {
+    /// A copy whose read failed with `error`.
+    pub fn unreadable(store: Store, error: String) -> Copy {
+        Copy {
+            store,
+            fingerprint: None,
+            matches_vault: None,
+            validity: Validity::Unknown,
+            version: None,
+            updated_at: None,
+            error: Some(error),
+            absent: false,
+        }
+    }
+
+    /// True when the store could not be read at all.
+    pub fn is_unreadable(&self) -> bool {
+        self.error.is_some() && self.fingerprint.is_none() && !self.absent
+    }
+}
+
+/// The latest run of the deploy workflow.
+#[derive(Debug, Clone, Serialize)]
+pub struct DeployRun {
+    pub workflow: String,
+    pub run_id: u64,
+    pub status: Option<String>,
+    pub conclusion: Option<String>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub html_url: Option<String>,
+    /// True when a failed job's log carries the "token … is invalid" message.
+    pub failed_with_invalid_token: bool,
+}
+
+/// Everything one audit observed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Snapshot {
+    pub secret: String,
+    pub taken_at: DateTime<Utc>,
+    pub elapsed_ms: u64,
+    pub vault: Copy,
+    pub github: Copy,
+    pub apps: Vec<Copy>,
+    /// `None` when there is no run yet or GitHub could not be asked.
+    pub deploy: Option<DeployRun>,
+    /// Why the deploy run could not be read, if it could not.
+    pub deploy_error: Option<String>,
+}
+
+impl Snapshot {
+    /// Every copy: vault, GitHub, then the apps in config order.
+    pub fn copies(&self) -> impl Iterator<Item = &Copy> {
+        [&self.vault, &self.github].into_iter().chain(&self.apps)
+    }
+}
