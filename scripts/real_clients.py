@@ -70,9 +70,10 @@ def pygithub_workflows():
 
 @check("heroku3: account, apps, config vars")
 def heroku3_read():
-    import heroku3
-    conn = heroku3.from_key(ENV["KEYTURN_SIM_HEROKU_TOKEN"])
-    conn._heroku_url = ENV["KEYTURN_SIM_HEROKU_URL"]
+    from heroku3.core import Heroku
+    conn = Heroku()
+    conn._heroku_url = ENV["KEYTURN_SIM_HEROKU_URL"]  # heroku3 has no public base-URL option
+    conn.authenticate(ENV["KEYTURN_SIM_HEROKU_TOKEN"])
     apps = conn.apps()
     app = apps[0]
     cfg = app.config()

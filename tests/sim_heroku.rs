@@ -191,6 +191,22 @@ async fn apps_answer_by_name_and_uuid_and_404_otherwise() {
     assert_eq!(status, 401);
 }
 
+/// `heroku apps` (the real CLI) lists `GET /users/~/apps`.
+#[tokio::test]
+async fn user_apps_answer_for_self_and_404_for_strangers() {
+    let sim = start(Scenario::InSync).await;
+    let op = sim.credentials().heroku_operator_token.clone();
+    let base = sim.heroku_url();
+    for user in ["~", "kris@moosequest.net"] {
+        let (status, _, apps) = get(&format!("{base}/users/{user}/apps"), &op).await;
+        assert_eq!((status, apps.as_array().unwrap().len()), (200, 4), "{user}");
+    }
+    let (status, _, body) = get(&format!("{base}/users/someone@else.com/apps"), &op).await;
+    assert_eq!((status, body["id"].as_str()), (404, Some("not_found")));
+    let (status, _, _) = get(&format!("{base}/users/~/apps"), "bad").await;
+    assert_eq!(status, 401);
+}
+
 #[tokio::test]
 async fn config_patch_merges_deletes_releases_and_restarts() {
     let sim = start_slow_restarts(Scenario::InSync).await;

@@ -23,6 +23,7 @@ const CONFIG_LIMIT_BYTES: usize = 32 * 1024;
 pub(crate) fn routes() -> Router<Ctx> {
     Router::new()
         .route("/apps", get(list_apps))
+        .route("/users/{user}/apps", get(list_user_apps))
         .route("/apps/{app}", get(get_app))
         .route(
             "/apps/{app}/config-vars",
@@ -84,6 +85,25 @@ async fn list_apps(State(ctx): State<Ctx>, headers: HeaderMap) -> Response {
     };
     let apps: Vec<&App> = w.heroku.apps.iter().collect();
     range::respond(&headers, "id", &apps, key, |a| render_app(a, owner))
+}
+
+/// `GET /users/{~|id|email}/apps`: what `heroku apps` asks for (the account's own apps).
+async fn list_user_apps(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    Path(user): Path<String>,
+) -> Response {
+    let known = {
+        let w = ctx.state.lock();
+        user == "~" || user == w.heroku.account_id || user.eq_ignore_ascii_case(&w.heroku.email)
+    };
+    if !known {
+        if let Err(refusal) = authenticate(&ctx, &headers) {
+            return refusal;
+        }
+        return error_for_status(StatusCode::NOT_FOUND, None);
+    }
+    list_apps(State(ctx), headers).await
 }
 
 async fn get_app(State(ctx): State<Ctx>, headers: HeaderMap, Path(app): Path<String>) -> Response {
