@@ -115,3 +115,19 @@ async fn timing() {
         }
     }
 }
+
+#[tokio::test]
+async fn rotation_due_is_flagged_past_the_90_day_cadence() {
+    for (scenario, due) in [(Scenario::RotationDue, true), (Scenario::InSync, false)] {
+        let (sim, vendors) = connect(scenario).await;
+        let audit = drift::audit(&vendors, &sim.config(), AuditOptions::default()).await;
+        let age = audit.snapshot.rotation_age();
+        assert_eq!(age.due, due, "{scenario}: {age:?}");
+        assert!(age.vault_age_days.is_some());
+        let table = check::render_table(&audit);
+        assert_eq!(table.contains("rotation:  DUE"), due, "{table}");
+        let json: serde_json::Value =
+            serde_json::from_str(&check::render_json(&audit, &vendors)).unwrap();
+        assert_eq!(json["rotation"]["due"], due);
+    }
+}

@@ -11,7 +11,9 @@ use serde::Serialize;
 
 use crate::config::Config;
 use crate::config::credentials::{self, CredentialEnv, Credentials};
-use crate::drift::{self, Audit, AuditOptions, Copy, Diagnosis, Recommendation, Snapshot};
+use crate::drift::{
+    self, Audit, AuditOptions, Copy, Diagnosis, Recommendation, RotationAge, Snapshot,
+};
 use crate::sim::{Scenario, Sim, SimOptions};
 use crate::vendors::{RateBudget, Vendor, Vendors};
 
@@ -27,6 +29,8 @@ pub struct Report<'a> {
     pub exit_code: u8,
     pub diagnosis: &'a Diagnosis,
     pub recommendation: Recommendation,
+    /// Age of the vault value against the 90-day cadence (added in v1).
+    pub rotation: RotationAge,
     pub snapshot: &'a Snapshot,
     pub rate_limits: Vec<Budget>,
 }
@@ -111,6 +115,7 @@ pub fn render_json(audit: &Audit, vendors: &Vendors) -> String {
         exit_code: audit.diagnosis.exit_code(),
         diagnosis: &audit.diagnosis,
         recommendation: audit.diagnosis.recommendation(),
+        rotation: audit.snapshot.rotation_age(),
         snapshot: &audit.snapshot,
         rate_limits: vendors
             .rate_budgets()
@@ -155,6 +160,14 @@ pub fn render_table(audit: &Audit) -> String {
         let _ = writeln!(out, "runbook:   {runbook}{path}");
     }
     let _ = writeln!(out, "why:       {}", rec.why);
+    let age = snap.rotation_age();
+    if let (true, Some(days)) = (age.due, age.vault_age_days) {
+        let _ = writeln!(
+            out,
+            "rotation:  DUE — the vault value is {days} days old (cadence {} days): run heroku-token-rotation",
+            age.cadence_days
+        );
+    }
     let _ = writeln!(
         out,
         "audit took {} ms; fingerprints are valid for this run only",

@@ -15,7 +15,9 @@ use std::time::Instant;
 use futures::{StreamExt, stream};
 
 pub use diagnosis::{Diagnosis, Recommendation, diagnose};
-pub use snapshot::{Copy, DeployRun, Snapshot, Store, Validity};
+pub use snapshot::{
+    Copy, DeployRun, ROTATION_CADENCE_DAYS, RotationAge, Snapshot, Store, Validity,
+};
 
 use crate::config::Config;
 use crate::secret::{Fingerprint, Token};

@@ -112,3 +112,31 @@ impl Snapshot {
         [&self.vault, &self.github].into_iter().chain(&self.apps)
     }
 }
+
+/// The SOP's scheduled cadence: rotate every 90 days.
+pub const ROTATION_CADENCE_DAYS: i64 = 90;
+
+/// How old the vault's current value is, against the rotation cadence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RotationAge {
+    /// Whole days since the vault's current version was written; null when unknown.
+    pub vault_age_days: Option<i64>,
+    pub cadence_days: i64,
+    /// True when the value is older than the cadence: run the rotation runbook.
+    pub due: bool,
+}
+
+impl Snapshot {
+    /// Age of the vault's current value at the time of the snapshot.
+    pub fn rotation_age(&self) -> RotationAge {
+        let age = self
+            .vault
+            .updated_at
+            .map(|at| (self.taken_at - at).num_days());
+        RotationAge {
+            vault_age_days: age,
+            cadence_days: ROTATION_CADENCE_DAYS,
+            due: age.is_some_and(|days| days > ROTATION_CADENCE_DAYS),
+        }
+    }
+}
