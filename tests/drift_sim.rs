@@ -131,3 +131,15 @@ async fn rotation_due_is_flagged_past_the_90_day_cadence() {
         assert_eq!(json["rotation"]["due"], due);
     }
 }
+
+#[tokio::test]
+async fn the_unreadable_github_row_says_stale_when_diagnosed() {
+    let (sim, vendors) = connect(Scenario::GithubStale).await;
+    let audit = drift::audit(&vendors, &sim.config(), AuditOptions::default()).await;
+    let table = check::render_table(&audit);
+    let github = table.lines().find(|l| l.starts_with("github")).unwrap();
+    assert!(github.contains("STALE"), "{table}");
+    let (sim, vendors) = connect(Scenario::InSync).await;
+    let audit = drift::audit(&vendors, &sim.config(), AuditOptions::default()).await;
+    assert!(!check::render_table(&audit).contains("STALE"));
+}

@@ -136,7 +136,7 @@ pub fn render_table(audit: &Audit) -> String {
         "COPY", "FP", "MATCHES", "VALID", "VERSION / UPDATED"
     );
     for copy in snap.copies() {
-        let _ = writeln!(out, "{}", row(copy));
+        let _ = writeln!(out, "{}", row(copy, github_note(audit, copy)));
     }
     if let Some(run) = &snap.deploy {
         let _ = writeln!(
@@ -190,7 +190,17 @@ pub fn render_budgets(vendors: &Vendors) -> String {
     format!("rate budget: {}", parts.join(" · "))
 }
 
-fn row(copy: &Copy) -> String {
+/// The GitHub value is unreadable, so its row says what the diagnosis concluded about it.
+fn github_note(audit: &Audit, copy: &Copy) -> Option<&'static str> {
+    let stale = match &audit.diagnosis {
+        Diagnosis::GithubStale { .. } => true,
+        Diagnosis::AppsStale { github_stale, .. } => *github_stale,
+        _ => false,
+    };
+    (stale && copy.store == drift::Store::Github).then_some("STALE (see diagnosis)")
+}
+
+fn row(copy: &Copy, extra: Option<&str>) -> String {
     let fp = copy
         .fingerprint
         .map_or_else(|| "-".to_owned(), |f| f.to_string());
@@ -206,7 +216,7 @@ fn row(copy: &Copy) -> String {
         (None, Some(t)) => t.format("%Y-%m-%d %H:%M:%S").to_string(),
         (None, None) => "-".to_owned(),
     };
-    let note = copy.error.as_deref().unwrap_or("");
+    let note = extra.or(copy.error.as_deref()).unwrap_or("");
     format!(
         "{:<28} {fp:<9} {matches:<8} {validity:<8} {when:<28} {note}",
         copy.store.to_string()
