@@ -71,7 +71,8 @@ pub fn run(args: &RunArgs, explicit: Option<&std::path::Path>) -> u8 {
     }
 }
 
-fn find_runbook(args: &RunArgs) -> anyhow::Result<Runbook> {
+/// The runbook `args` names, from the embedded set and `--runbook-dir`.
+pub fn find_runbook(args: &RunArgs) -> anyhow::Result<Runbook> {
     let registry = Registry::load(args.runbook_dir.as_deref())?;
     registry.get(&args.runbook).cloned().ok_or_else(|| {
         anyhow::anyhow!(
@@ -112,7 +113,8 @@ fn configured(explicit: Option<&std::path::Path>) -> anyhow::Result<(Config, Cre
     Ok((config, credentials::resolve(&env)))
 }
 
-async fn drive(args: &RunArgs, runbook: Runbook, config: Config, creds: &Credentials) -> u8 {
+/// Walks `runbook` against `config`'s stores; returns the exit code.
+pub async fn drive(args: &RunArgs, runbook: Runbook, config: Config, creds: &Credentials) -> u8 {
     let engine = match build(args, runbook, config, creds) {
         Ok(engine) => engine,
         Err(err) => return bad_input(&err),

@@ -20,10 +20,7 @@ impl Engine {
             "validate_token" => self.validate_token(&p).await,
             "copy_to_clipboard" => self.copy_to_clipboard(&p),
             "manual" => Ok(done("confirmed by the operator")),
-            "stop" => Ok(Done {
-                stop: Some(p.get("message").cloned().unwrap_or_default()),
-                ..done("stopped")
-            }),
+            "stop" => Ok(stop(&p)),
             "dispatch_workflow" => self.dispatch_workflow(&p).await,
             "watch_workflow" => self.watch_workflow(&p).await,
             "check_health" => self.check_health(&p).await,
@@ -355,6 +352,19 @@ impl Engine {
             &format!("postmortem written to {shown}"),
             &[("path", &shown)],
         ))
+    }
+}
+
+/// Ends the runbook; names the runbook to run instead when the step gives one.
+fn stop(p: &BTreeMap<String, String>) -> Done {
+    let message = p.get("message").cloned().unwrap_or_default();
+    let message = match p.get("next_runbook") {
+        Some(next) => format!("{message} Next: keyturn run {next}"),
+        None => message,
+    };
+    Done {
+        stop: Some(message),
+        ..done("stopped")
     }
 }
 
