@@ -33,6 +33,7 @@ async fn drift_recovery_yes_leaves_every_copy_in_sync() {
     let sim = common::start(Scenario::GithubStale).await;
     let mut config = sim.config();
     config.postmortem.dir = dir.path().join("pm");
+    config.audit.path = dir.path().join("audit.jsonl");
     let code = drive(
         &args,
         find_runbook(&args).unwrap(),
@@ -54,6 +55,8 @@ async fn drift_recovery_yes_leaves_every_copy_in_sync() {
         );
     }
     assert_eq!(std::fs::read_dir(dir.path().join("pm")).unwrap().count(), 1);
+    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    assert!(audit.contains("secret.drift.recovered"));
 }
 
 #[tokio::test]

@@ -176,7 +176,10 @@ async fn walk(args: &RunArgs, mut engine: Engine) -> anyhow::Result<u8> {
             add_notes(args, &mut engine).await?;
         }
         let command = match pending {
-            Pending::Finished(outcome) => return Ok(code_for(outcome, engine.diagnosis())),
+            Pending::Finished(outcome) => {
+                append_audit(&engine, outcome).await?;
+                return Ok(code_for(outcome, engine.diagnosis()));
+            }
             Pending::Confirm {
                 title,
                 preview,
@@ -193,6 +196,21 @@ async fn walk(args: &RunArgs, mut engine: Engine) -> anyhow::Result<u8> {
             engine.command(Command::Abort).await?;
         }
     }
+}
+
+/// The audit line for how the session ended. A completed rotation's line was written by
+/// its own `write_audit_entry` step, so it is not written twice.
+async fn append_audit(engine: &Engine, outcome: Outcome) -> anyhow::Result<()> {
+    let rotation = engine.runbook().id() == "heroku-token-rotation";
+    if engine.dry_run() || (rotation && outcome == Outcome::Completed) {
+        return Ok(());
+    }
+    let events = journal::read(engine.journal_path())?;
+    let actor = engine.audit_actor().await?;
+    if let Some(entry) = crate::report::audit::entry_for(&events, &actor) {
+        crate::report::audit::append(&engine.config().audit.path, &entry)?;
+    }
+    Ok(())
 }
 
 async fn add_notes(args: &RunArgs, engine: &mut Engine) -> anyhow::Result<()> {

@@ -223,10 +223,7 @@ impl Engine {
                     .map(|k| (k.to_owned(), v.clone().into()))
             })
             .collect();
-        let actor = match self.deps().actor.clone() {
-            Some(actor) => actor,
-            None => self.deps().vendors.heroku.account().await?.email,
-        };
+        let actor = self.audit_actor().await?;
         let entry = AuditEntry {
             action: action.clone(),
             actor,
@@ -239,6 +236,16 @@ impl Engine {
         let path = self.deps().config.audit.path.clone();
         audit::append(&path, &entry).map_err(|e| EngineError::Step(e.to_string()))?;
         Ok(done(&format!("{action} appended to {}", path.display())))
+    }
+}
+
+impl Engine {
+    /// The audit actor: the one given (`--actor`), else the Heroku account's email.
+    pub async fn audit_actor(&self) -> Result<String, EngineError> {
+        match self.deps().actor.clone() {
+            Some(actor) => Ok(actor),
+            None => Ok(self.deps().vendors.heroku.account().await?.email),
+        }
     }
 }
 
