@@ -240,3 +240,32 @@ async fn journal_records_the_authorization_ids() {
         }
     )));
 }
+
+#[tokio::test]
+async fn dry_run_rotation_writes_nothing() {
+    let options = common::engine::Options {
+        dry_run: true,
+        github_write: None,
+    };
+    let mut s = setup(Scenario::InSync, ROTATION, options).await;
+    let state = s.sim.state();
+    let (vault, auths, skip) = (
+        state.vault_value(),
+        state.authorizations().len(),
+        state.requests().len(),
+    );
+    assert_eq!(
+        finished(&confirm_all(&mut s.engine).await),
+        Outcome::Completed
+    );
+    assert_eq!(state.vault_value(), vault);
+    assert_eq!(state.authorizations().len(), auths);
+    assert!(state.token_is_valid(&vault.unwrap()));
+    let writes: Vec<_> = state.requests()[skip..]
+        .iter()
+        .filter(|r| r.method != "GET" && !r.path.contains("login"))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(writes.is_empty(), "{writes:?}");
+    assert!(!s.dir.path().join("audit.jsonl").exists());
+}

@@ -14,6 +14,9 @@ impl Engine {
     /// Dispatches a step to its action by catalogue name.
     pub(crate) async fn run_action(&mut self, planned: &PlannedStep) -> Result<Done, EngineError> {
         let p = self.params(planned);
+        if let Some(preview) = self.unminted_preview(planned, &p) {
+            return Ok(preview);
+        }
         match planned.step.action.get_ref().as_str() {
             "validate_vault" => self.validate_vault().await,
             "audit_drift" => self.audit_drift().await,
@@ -31,6 +34,22 @@ impl Engine {
             "revoke_authorization" => self.revoke_authorization(&p).await,
             other => self.run_write(other, &p).await,
         }
+    }
+
+    /// In a dry run nothing is minted, so a step using the `new` token can only say what
+    /// it would do.
+    fn unminted_preview(
+        &self,
+        planned: &PlannedStep,
+        p: &BTreeMap<String, String>,
+    ) -> Option<Done> {
+        let uses_new = p.get("source").is_some_and(|s| s == "new");
+        (self.deps().dry_run && uses_new && self.secrets.new.is_none()).then(|| {
+            done(&format!(
+                "dry run: would {} with the token minted by this rotation",
+                planned.step.action.get_ref().replace('_', " ")
+            ))
+        })
     }
 
     /// The step's string parameters, rendered (tables flattened as `name.key`).

@@ -21,7 +21,9 @@ impl Engine {
                 "consumer step `{step}` neither succeeded nor was skipped by the operator: revoking now would break it"
             )));
         }
-        if self.vault_holds(id).await? {
+        // In a dry run the vault still holds the old token (nothing was written), so this
+        // check would always refuse; the consumer check above still applies.
+        if !self.deps().dry_run && self.vault_holds(id).await? {
             return Err(EngineError::Refused(format!(
                 "authorization {id} issued the token the vault holds now: revoking it would invalidate the source of truth"
             )));
