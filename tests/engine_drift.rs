@@ -170,3 +170,36 @@ async fn dry_run_writes_nothing() {
             .any(|e| matches!(e.kind, EventKind::SecretWritten { .. }))
     );
 }
+
+#[tokio::test]
+async fn operator_skip_is_journaled_with_its_reason_and_notes_are_kept() {
+    let mut s = setup(Scenario::AppStale, "heroku-key-drift-recovery", DEFAULT).await;
+    let stale = s.sim.state().app_config_var("raxx-console-staging", KEY);
+    until_step(&mut s.engine, "apps_stale_set_config").await;
+    let note = Command::Note {
+        kind: keyturn::runbook::event::NoteKind::RootCause,
+        text: "dashboard rotation".into(),
+    };
+    s.engine.command(note).await.unwrap();
+    let skip = Command::Skip {
+        reason: "change freeze".into(),
+    };
+    s.engine.command(skip).await.unwrap();
+    s.engine.command(Command::Abort).await.unwrap();
+    assert_eq!(
+        finished(&s.engine.advance().await.unwrap()),
+        Outcome::Aborted
+    );
+    assert_eq!(
+        s.sim.state().app_config_var("raxx-console-staging", KEY),
+        stale
+    );
+    let events = common::engine::events(&s);
+    assert!(events.iter().any(|e| matches!(
+        &e.kind,
+        EventKind::StepSkipped { by_operator: true, reason, .. } if reason == "change freeze"
+    )));
+    assert!(events.iter().any(
+        |e| matches!(&e.kind, EventKind::OperatorNote { text, .. } if text == "dashboard rotation")
+    ));
+}
