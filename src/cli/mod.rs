@@ -4,6 +4,7 @@
 pub mod check;
 mod config_cmd;
 mod postmortem_cmd;
+pub mod resume;
 pub mod run;
 mod runbooks;
 pub mod sim;
@@ -65,6 +66,8 @@ pub enum Command {
     },
     /// Walk a runbook non-interactively: exit 0 done, 1 failed with stores consistent, 2 bad input.
     Run(run::RunArgs),
+    /// Show where an interrupted session stopped and the safe way on (read-only).
+    Resume(resume::ResumeArgs),
     /// Run the embedded Heroku/GitHub/Infisical simulator until Ctrl-C.
     Sim(sim::SimArgs),
 }
@@ -99,6 +102,7 @@ pub fn main() -> ExitCode {
         Command::Runbooks(command) => runbooks::run(&command),
         Command::Check { json, sim } => check::check(cli.config.as_deref(), json, sim),
         Command::Run(args) => run::run(&args, cli.config.as_deref()),
+        Command::Resume(args) => resume::run(&args),
         Command::Sim(args) => sim::run(&args),
     };
     ExitCode::from(code)
