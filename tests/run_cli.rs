@@ -124,3 +124,43 @@ fn json_lines_carry_no_token_and_exit_zero_in_sync() {
     }
     assert!(text.contains("session_finished"));
 }
+
+#[tokio::test]
+async fn rotation_with_the_word_revokes_the_old_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let sim = common::start(Scenario::InSync).await;
+    let old = sim.state().vault_value().unwrap();
+    let auths = sim.state().authorizations();
+    let word = &auths.iter().find(|a| a.token == old).unwrap().description;
+    let sessions = dir.path().join("s");
+    let line = [
+        "keyturn",
+        "run",
+        "heroku-token-rotation",
+        "--yes",
+        "--confirm-irreversible",
+        word,
+        "--sessions-dir",
+        sessions.to_str().unwrap(),
+    ];
+    let args = args(&line);
+    let mut config = sim.config();
+    config.audit.path = dir.path().join("audit.jsonl");
+    let code = drive(
+        &args,
+        find_runbook(&args).unwrap(),
+        config,
+        &sim.keyturn_credentials(),
+    )
+    .await;
+    assert_eq!(code, 0);
+    let state = sim.state();
+    assert!(!state.token_is_valid(&old));
+    let new = state.vault_value().unwrap();
+    assert_eq!(
+        state.github_secret_value("HEROKU_API_KEY").as_deref(),
+        Some(new.as_str())
+    );
+    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    assert_eq!(audit.lines().count(), 1, "one audit line: {audit}");
+}
