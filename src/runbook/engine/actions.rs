@@ -45,8 +45,18 @@ impl Engine {
     ) -> Option<Done> {
         let uses_new = p.get("source").is_some_and(|s| s == "new");
         (self.deps().dry_run && uses_new && self.secrets.new.is_none()).then(|| {
+            let stores: Vec<String> = self
+                .preview(planned)
+                .iter()
+                .map(|c| format!("{} ({})", c.store, c.note))
+                .collect();
+            let target = if stores.is_empty() {
+                String::new()
+            } else {
+                format!(" → {}", stores.join(", "))
+            };
             done(&format!(
-                "dry run: would {} with the token minted by this rotation",
+                "dry run: would {} with the token minted by this rotation{target}",
                 planned.step.action.get_ref().replace('_', " ")
             ))
         })
