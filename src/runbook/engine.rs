@@ -29,7 +29,7 @@ pub use plan::PlannedStep;
 pub use secrets::{Clipboard, MemoryClipboard, NoClipboard, Secrets, Source};
 
 /// Follows the event stream live (a TUI's channel sender, a line printer).
-pub type Observer = Box<dyn FnMut(&Event) + Send>;
+pub type Observer = Box<dyn FnMut(&Event) + Send + Sync>;
 
 /// Everything the engine needs from outside.
 pub struct EngineDeps {
@@ -365,3 +365,5 @@ fn session_of(path: &std::path::Path) -> String {
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default()
 }
+// A TUI runs the engine on a background task: the engine and its futures must be `Send`.
+static_assertions::assert_impl_all!(Engine: Send);

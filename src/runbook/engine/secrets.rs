@@ -71,7 +71,7 @@ impl Secrets {
 
 /// Where Path A's copy goes. The TUI brings a real one (arboard/OSC 52); tests bring
 /// [`MemoryClipboard`]; `keyturn run` brings [`NoClipboard`], which refuses clearly.
-pub trait Clipboard: Send {
+pub trait Clipboard: Send + Sync {
     /// True when `copy` can work; runbooks branch on `capability.clipboard`.
     fn available(&self) -> bool;
     /// Puts `value` on the clipboard; the error is shown to the operator.
