@@ -6,6 +6,10 @@
 //!
 //! Safety rules live here, not in the runbook files (see [`safety`]): a runbook author
 //! cannot forget them.
+//!
+//! Drive it from the face's own event loop (`tokio::select!` over `advance()` and the
+//! keyboard): `Engine` is `Send`, but its futures are not yet (higher-ranked lifetimes in
+//! closures, the drift audit's included), so it cannot be handed to `tokio::spawn`.
 
 mod actions;
 mod authz;
