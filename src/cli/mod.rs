@@ -4,6 +4,8 @@
 pub mod check;
 mod config_cmd;
 mod postmortem_cmd;
+pub mod resume;
+pub mod run;
 mod runbooks;
 pub mod sim;
 
@@ -62,6 +64,10 @@ pub enum Command {
         #[arg(long, value_name = "SCENARIO")]
         sim: Option<crate::sim::Scenario>,
     },
+    /// Walk a runbook non-interactively: exit 0 done, 1 failed with stores consistent, 2 bad input.
+    Run(run::RunArgs),
+    /// Show where an interrupted session stopped and the safe way on (read-only).
+    Resume(resume::ResumeArgs),
     /// Run the embedded Heroku/GitHub/Infisical simulator until Ctrl-C.
     Sim(sim::SimArgs),
 }
@@ -95,6 +101,8 @@ pub fn main() -> ExitCode {
         Command::Postmortem(args) => postmortem_cmd::run(&args, cli.config.as_deref()),
         Command::Runbooks(command) => runbooks::run(&command),
         Command::Check { json, sim } => check::check(cli.config.as_deref(), json, sim),
+        Command::Run(args) => run::run(&args, cli.config.as_deref()),
+        Command::Resume(args) => resume::run(&args),
         Command::Sim(args) => sim::run(&args),
     };
     ExitCode::from(code)

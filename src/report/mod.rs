@@ -5,7 +5,7 @@
 
 pub mod audit;
 pub mod postmortem;
-mod summary;
+pub mod summary;
 
 use std::path::PathBuf;
 

@@ -9,6 +9,7 @@
 
 pub mod catalogue;
 pub mod condition;
+pub mod engine;
 pub mod event;
 pub mod journal;
 mod lexer;

@@ -1,0 +1,335 @@
+//! `keyturn run RUNBOOK`: the non-interactive face of the engine, for a scheduled rotation
+//! in CI or a scripted recovery. One line per step; confirmations on stdin unless `--yes`;
+//! a typed (irreversible) confirmation always needs its word, from
+//! `--confirm-irreversible` or typed on stdin. Exit 0 done, 1 failed (stores consistent),
+//! 2 bad input.
+
+use std::io::{BufRead as _, Write as _};
+use std::path::PathBuf;
+
+use crate::config::Config;
+use crate::config::credentials::{self, CredentialEnv, Credentials};
+use crate::runbook::ConditionContext as _;
+use crate::runbook::engine::{
+    Command, ConfirmPrompt, Engine, EngineDeps, NoClipboard, Observer, Pending,
+};
+use crate::runbook::event::{Event, EventKind, NoteKind, Outcome};
+use crate::runbook::journal::{self, Journal};
+use crate::runbook::{Registry, Runbook};
+use crate::sim::{Scenario, Sim, SimOptions};
+use crate::vendors::Vendors;
+use crate::vendors::github::FollowOptions;
+
+use super::exit;
+
+/// Arguments of `keyturn run`.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// Runbook id, e.g. heroku-key-drift-recovery or heroku-token-rotation.
+    pub runbook: String,
+    /// Confirm every yes/no step without asking (typed confirmations still need their word).
+    #[arg(long)]
+    pub yes: bool,
+    /// Read everything, preview every write, write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Print the events as JSON lines instead of one line per step.
+    #[arg(long)]
+    pub json: bool,
+    /// The word an irreversible step asks for (e.g. the old authorization's description).
+    #[arg(long, value_name = "WORD")]
+    pub confirm_irreversible: Option<String>,
+    /// Run against a freshly started embedded simulator in this scenario.
+    #[arg(long, value_name = "SCENARIO")]
+    pub sim: Option<Scenario>,
+    /// Actor of the audit entry (default: the Heroku account's email).
+    #[arg(long, value_name = "EMAIL")]
+    pub actor: Option<String>,
+    /// Root cause, for the postmortem.
+    #[arg(long, value_name = "TEXT")]
+    pub root_cause: Option<String>,
+    /// Follow-up (issue), for the postmortem.
+    #[arg(long, value_name = "TEXT")]
+    pub followup: Option<String>,
+    /// Directory of runbook files that override or add to the embedded ones.
+    #[arg(long, value_name = "DIR")]
+    pub runbook_dir: Option<PathBuf>,
+    /// Folder of session journals (default: `$XDG_STATE_HOME/keyturn/sessions`).
+    #[arg(long, value_name = "DIR", env = "KEYTURN_SESSIONS_DIR")]
+    pub sessions_dir: Option<PathBuf>,
+}
+
+/// Runs the command; returns the exit code.
+pub fn run(args: &RunArgs, explicit: Option<&std::path::Path>) -> u8 {
+    let runbook = match find_runbook(args) {
+        Ok(runbook) => runbook,
+        Err(err) => return bad_input(&err),
+    };
+    match super::check::runtime() {
+        Ok(rt) => rt.block_on(run_async(args, explicit, runbook)),
+        Err(err) => bad_input(&err),
+    }
+}
+
+/// The runbook `args` names, from the embedded set and `--runbook-dir`.
+pub fn find_runbook(args: &RunArgs) -> anyhow::Result<Runbook> {
+    let registry = Registry::load(args.runbook_dir.as_deref())?;
+    registry.get(&args.runbook).cloned().ok_or_else(|| {
+        anyhow::anyhow!(
+            "no runbook `{}` (see `keyturn runbooks list`)",
+            args.runbook
+        )
+    })
+}
+
+async fn run_async(args: &RunArgs, explicit: Option<&std::path::Path>, runbook: Runbook) -> u8 {
+    let Some(scenario) = args.sim else {
+        return match configured(explicit) {
+            Ok((config, creds)) => drive(args, runbook, config, &creds).await,
+            Err(err) => bad_input(&err),
+        };
+    };
+    let handle = match Sim::start(scenario, SimOptions::fast()).await {
+        Ok(handle) => handle,
+        Err(err) => return bad_input(&err),
+    };
+    let code = drive(
+        args,
+        runbook,
+        handle.config(),
+        &handle.keyturn_credentials(),
+    )
+    .await;
+    handle.shutdown().await;
+    code
+}
+
+fn configured(explicit: Option<&std::path::Path>) -> anyhow::Result<(Config, Credentials)> {
+    let env = CredentialEnv::from_process();
+    let mut config = Config::discover(explicit)?;
+    config
+        .apply_env_overrides(env.vars.get("INFISICAL_API_URL").map(String::as_str))
+        .map_err(anyhow::Error::msg)?;
+    Ok((config, credentials::resolve(&env)))
+}
+
+/// Walks `runbook` against `config`'s stores; returns the exit code.
+pub async fn drive(args: &RunArgs, runbook: Runbook, config: Config, creds: &Credentials) -> u8 {
+    let engine = match build(args, runbook, config, creds) {
+        Ok(engine) => engine,
+        Err(err) => return bad_input(&err),
+    };
+    match walk(args, engine).await {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("keyturn: {err:#}");
+            exit::DRIFT_OR_FAILED
+        }
+    }
+}
+
+fn build(
+    args: &RunArgs,
+    runbook: Runbook,
+    config: Config,
+    creds: &Credentials,
+) -> anyhow::Result<Engine> {
+    let vendors = Vendors::connect(&config, creds)?;
+    let dir = match &args.sessions_dir {
+        Some(dir) => dir.clone(),
+        None => journal::sessions_dir()?,
+    };
+    let journal = Journal::create(&dir, &journal::new_session_id())?;
+    let deps = EngineDeps {
+        config,
+        vendors,
+        clipboard: Box::new(NoClipboard),
+        journal,
+        dry_run: args.dry_run,
+        actor: args.actor.clone(),
+        github_write: None,
+        observer: Some(printer(args.json)),
+        follow: follow_options(args.sim.is_some()),
+    };
+    Ok(Engine::new(runbook, deps))
+}
+
+/// The simulator finishes runs in moments; real GitHub gets the polite default.
+fn follow_options(sim: bool) -> FollowOptions {
+    if sim {
+        FollowOptions {
+            interval: std::time::Duration::from_millis(100),
+            ..FollowOptions::default()
+        }
+    } else {
+        FollowOptions::default()
+    }
+}
+
+/// Drives the engine to the end, answering for the operator.
+async fn walk(args: &RunArgs, mut engine: Engine) -> anyhow::Result<u8> {
+    let mut noted = false;
+    loop {
+        let pending = engine.advance().await?;
+        if !noted {
+            noted = true;
+            add_notes(args, &mut engine).await?;
+        }
+        let command = match pending {
+            Pending::Finished(outcome) => {
+                append_audit(&engine, outcome).await?;
+                return Ok(code_for(outcome, engine.diagnosis()));
+            }
+            Pending::Confirm {
+                title,
+                preview,
+                confirm,
+                ..
+            } => answer(args, &title, &preview, &confirm),
+            Pending::Failed { step, error } => on_failure(&step, &error),
+        };
+        if let Err(err) = engine.command(command).await {
+            eprintln!("keyturn: {err}");
+            if !args.yes && matches!(err, crate::runbook::engine::EngineError::WrongWord(_)) {
+                continue;
+            }
+            engine.command(Command::Abort).await?;
+        }
+    }
+}
+
+/// The audit line for how the session ended. A completed rotation's line was written by
+/// its own `write_audit_entry` step, so it is not written twice.
+async fn append_audit(engine: &Engine, outcome: Outcome) -> anyhow::Result<()> {
+    let rotation = engine.runbook().id() == "heroku-token-rotation";
+    if engine.dry_run() || (rotation && outcome == Outcome::Completed) {
+        return Ok(());
+    }
+    let events = journal::read(engine.journal_path())?;
+    let actor = engine.audit_actor().await?;
+    if let Some(entry) = crate::report::audit::entry_for(&events, &actor) {
+        crate::report::audit::append(&engine.config().audit.path, &entry)?;
+    }
+    Ok(())
+}
+
+async fn add_notes(args: &RunArgs, engine: &mut Engine) -> anyhow::Result<()> {
+    let notes = [
+        (NoteKind::RootCause, &args.root_cause),
+        (NoteKind::Followup, &args.followup),
+    ];
+    for (kind, text) in notes {
+        if let Some(text) = text {
+            engine
+                .command(Command::Note {
+                    kind,
+                    text: text.clone(),
+                })
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Non-interactive failure handling: roll back what can be undone, else stop as is.
+fn on_failure(step: &str, error: &str) -> Command {
+    eprintln!("keyturn: step {step} failed: {error}");
+    Command::RollBack
+}
+
+/// Confirms, skips or aborts the pending step.
+fn answer(
+    args: &RunArgs,
+    title: &str,
+    preview: &[crate::runbook::engine::Change],
+    confirm: &ConfirmPrompt,
+) -> Command {
+    for change in preview {
+        eprintln!("    would change {change}");
+    }
+    match confirm {
+        ConfirmPrompt::Typed(word) => match &args.confirm_irreversible {
+            Some(given) => Command::Confirm {
+                typed: Some(given.clone()),
+            },
+            None if args.yes => {
+                eprintln!("keyturn: `{title}` is irreversible: pass --confirm-irreversible {word}");
+                Command::Abort
+            }
+            None => Command::Confirm {
+                typed: Some(ask(&format!("{title}\n  type `{word}` to confirm: "))),
+            },
+        },
+        ConfirmPrompt::YesNo if args.yes => Command::Confirm { typed: None },
+        ConfirmPrompt::YesNo => {
+            match ask(&format!("{title} — run it? [y]es / [s]kip / [a]bort: ")).as_str() {
+                "y" | "yes" => Command::Confirm { typed: None },
+                "s" | "skip" => Command::Skip {
+                    reason: "skipped at the prompt".into(),
+                },
+                _ => Command::Abort,
+            }
+        }
+    }
+}
+
+fn ask(prompt: &str) -> String {
+    eprint!("{prompt}");
+    let _ = std::io::stderr().flush();
+    let mut line = String::new();
+    let _ = std::io::stdin().lock().read_line(&mut line);
+    line.trim().to_owned()
+}
+
+fn code_for(outcome: Outcome, diagnosis: &str) -> u8 {
+    match outcome {
+        Outcome::Completed => exit::OK,
+        Outcome::Stopped if diagnosis == "in-sync" => exit::OK,
+        _ => exit::DRIFT_OR_FAILED,
+    }
+}
+
+/// Prints each event: JSON lines, or one human line per step.
+fn printer(json: bool) -> Observer {
+    Box::new(move |event: &Event| {
+        if json {
+            if let Ok(line) = serde_json::to_string(event) {
+                println!("{line}");
+            }
+        } else if let Some(line) = human(&event.kind) {
+            println!("{line}");
+        }
+    })
+}
+
+fn human(kind: &EventKind) -> Option<String> {
+    Some(match kind {
+        EventKind::Diagnosed { diagnosis, why, .. } => format!("diagnosis  {diagnosis}: {why}"),
+        EventKind::StepSucceeded {
+            step,
+            summary,
+            duration_ms,
+        } => format!("ok      {step:<28} {duration_ms:>6} ms  {summary}"),
+        EventKind::StepFailed {
+            step,
+            error,
+            duration_ms,
+        } => format!("FAILED  {step:<28} {duration_ms:>6} ms  {error}"),
+        EventKind::StepSkipped {
+            step,
+            reason,
+            by_operator: true,
+            ..
+        } => format!("skipped {step:<28}  by the operator: {reason}"),
+        EventKind::StepRolledBack { step, summary } => format!("undone  {step:<28}  {summary}"),
+        EventKind::SessionFinished { outcome, message } => {
+            format!("finished: {outcome:?} — {message}")
+        }
+        _ => return None,
+    })
+}
+
+fn bad_input(err: &dyn std::fmt::Display) -> u8 {
+    eprintln!("keyturn: {err}");
+    exit::BAD_INPUT
+}

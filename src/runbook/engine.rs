@@ -1,0 +1,373 @@
+//! The runbook engine: a state machine that walks a [`Runbook`] and knows nothing of
+//! terminals. A face (the TUI, `keyturn run`, a test) calls [`Engine::advance`] to run
+//! until the operator is needed, then answers with a [`Command`]. Every fact goes into the
+//! journal as an [`EventKind`] and to the optional observer, so the journal, the audit
+//! log, the postmortem and a live screen all read the same stream.
+//!
+//! Safety rules live here, not in the runbook files (see [`safety`]): a runbook author
+//! cannot forget them.
+//!
+//! Drive it from the face's own event loop (`tokio::select!` over `advance()` and the
+//! keyboard): `Engine` is `Send`, but its futures are not yet (higher-ranked lifetimes in
+//! closures, the drift audit's included), so it cannot be handed to `tokio::spawn`.
+
+mod actions;
+mod authz;
+mod plan;
+mod rollback;
+mod safety;
+pub mod secrets;
+mod steps;
+mod workflow;
+mod writes;
+
+use std::collections::BTreeMap;
+
+use crate::config::Config;
+use crate::runbook::event::{Event, EventKind, NoteKind, Outcome, RunbookKind};
+use crate::runbook::journal::{Journal, JournalError};
+use crate::runbook::{Runbook, StepStatus, TemplateVars};
+use crate::vendors::Vendors;
+
+pub use plan::PlannedStep;
+pub use secrets::{Clipboard, MemoryClipboard, NoClipboard, Secrets, Source};
+
+/// Follows the event stream live (a TUI's channel sender, a line printer).
+pub type Observer = Box<dyn FnMut(&Event) + Send + Sync>;
+
+/// Everything the engine needs from outside.
+pub struct EngineDeps {
+    pub config: Config,
+    pub vendors: Vendors,
+    pub clipboard: Box<dyn Clipboard>,
+    pub journal: Journal,
+    /// Walk against live reads, preview every write, write nothing.
+    pub dry_run: bool,
+    /// The audit entry's actor; `None` means the Heroku account's email.
+    pub actor: Option<String>,
+    /// `capability.github_write`; `None` means "a GitHub client is configured".
+    pub github_write: Option<bool>,
+    /// Called with every event after it is journaled (a TUI's channel sender, a printer).
+    pub observer: Option<Observer>,
+    /// How a watched workflow run is polled (fast against the simulator).
+    pub follow: crate::vendors::github::FollowOptions,
+}
+
+/// What the operator must answer next.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pending {
+    /// The step at the cursor writes or needs the operator: show it, then confirm or skip.
+    Confirm {
+        step: String,
+        title: String,
+        body: String,
+        preview: Vec<Change>,
+        confirm: ConfirmPrompt,
+    },
+    /// The step failed: retry, skip (with a reason), roll back or abort.
+    Failed { step: String, error: String },
+    /// The session is over.
+    Finished(Outcome),
+}
+
+/// How a step must be confirmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfirmPrompt {
+    YesNo,
+    /// The operator must type exactly this word (irreversible steps).
+    Typed(String),
+}
+
+/// One change a write would make: which store, old fingerprint → new one, what restarts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub store: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub note: String,
+}
+
+impl std::fmt::Display for Change {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let from = self.from.as_deref().unwrap_or("-");
+        let to = self.to.as_deref().unwrap_or("-");
+        write!(f, "{}: {from} → {to}", self.store)?;
+        if !self.note.is_empty() {
+            write!(f, " ({})", self.note)?;
+        }
+        Ok(())
+    }
+}
+
+/// What a face tells the engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    /// Run the pending step; `typed` is the word for a typed confirmation.
+    Confirm { typed: Option<String> },
+    /// Skip the pending or failed step; the reason goes to the journal.
+    Skip { reason: String },
+    /// Run the failed step again.
+    Retry,
+    /// Undo what succeeded so far (refused after the point of no return).
+    RollBack,
+    /// Stop here, leaving the stores as they are.
+    Abort,
+    /// Record a note (root cause, follow-up) for the postmortem.
+    Note { kind: NoteKind, text: String },
+}
+
+/// Why the engine refused or failed. Token-free by construction: built from ids,
+/// fingerprints and vendor errors, which are token-free themselves.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(
+        "Heroku rejected the rolling token before mint: the copy you used has drifted — re-sync it from the vault"
+    )]
+    OldTokenInvalid,
+    #[error("refused: {0}")]
+    Refused(String),
+    #[error("{0}")]
+    Vendor(#[from] crate::vendors::VendorError),
+    #[error("step failed: {0}")]
+    Step(String),
+    #[error("{0}")]
+    Journal(#[from] JournalError),
+    #[error("no step is waiting for `{0}`")]
+    NotNow(&'static str),
+    #[error("the typed confirmation does not match: type `{0}`")]
+    WrongWord(String),
+}
+
+/// Where the walk stands.
+#[derive(Debug, Clone, PartialEq)]
+enum Phase {
+    Walking,
+    Waiting,
+    Failed(String),
+    Finished(Outcome),
+}
+
+/// What a finished action reports: a one-line summary and its outputs.
+#[derive(Debug, Default)]
+pub(crate) struct Done {
+    pub summary: String,
+    pub outputs: BTreeMap<String, String>,
+    /// Set by `stop`: the runbook ends here.
+    pub stop: Option<String>,
+}
+
+/// The runbook engine.
+pub struct Engine {
+    runbook: Runbook,
+    steps: Vec<PlannedStep>,
+    cursor: usize,
+    phase: Phase,
+    deps: EngineDeps,
+    pub(crate) secrets: Secrets,
+    pub(crate) vars: TemplateVars,
+    pub(crate) diagnosis: String,
+    pub(crate) status: BTreeMap<String, StepStatus>,
+    pub(crate) skipped_by_operator: Vec<String>,
+    pub(crate) stale_apps: Vec<String>,
+    started: bool,
+}
+
+impl Engine {
+    /// An engine at the first step; nothing runs until [`Engine::advance`].
+    pub fn new(runbook: Runbook, deps: EngineDeps) -> Engine {
+        let today = chrono::Utc::now().date_naive();
+        let vars = TemplateVars::from_config(&deps.config, today);
+        let steps = plan::expand(&runbook, &deps.config);
+        Engine {
+            runbook,
+            steps,
+            cursor: 0,
+            phase: Phase::Walking,
+            deps,
+            secrets: Secrets::default(),
+            vars,
+            diagnosis: "unknown".to_owned(),
+            status: BTreeMap::new(),
+            skipped_by_operator: Vec::new(),
+            stale_apps: Vec::new(),
+            started: false,
+        }
+    }
+
+    /// The steps of the forward walk, expanded (`for_each`), for a face to list.
+    pub fn steps(&self) -> &[PlannedStep] {
+        &self.steps
+    }
+
+    /// The status of a step, once it ran or was skipped.
+    pub fn step_status(&self, id: &str) -> Option<StepStatus> {
+        self.status.get(id).copied()
+    }
+
+    /// The journal file of this session.
+    pub fn journal_path(&self) -> &std::path::Path {
+        self.deps.journal.path()
+    }
+
+    /// The runbook being walked.
+    pub fn runbook(&self) -> &Runbook {
+        &self.runbook
+    }
+
+    /// True when this engine writes nothing.
+    pub fn dry_run(&self) -> bool {
+        self.deps.dry_run
+    }
+
+    /// The session's config.
+    pub fn config(&self) -> &Config {
+        &self.deps.config
+    }
+
+    /// Runs steps until the operator is needed or the session ends.
+    pub async fn advance(&mut self) -> Result<Pending, EngineError> {
+        if !self.started {
+            self.start().await?;
+        }
+        loop {
+            match &self.phase {
+                Phase::Finished(outcome) => return Ok(Pending::Finished(*outcome)),
+                Phase::Failed(error) => return Ok(self.failed_pending(error.clone())),
+                Phase::Waiting => return self.confirm_pending(),
+                Phase::Walking => self.walk_one().await?,
+            }
+        }
+    }
+
+    /// Applies the operator's answer; call [`Engine::advance`] afterwards.
+    pub async fn command(&mut self, command: Command) -> Result<(), EngineError> {
+        match command {
+            Command::Confirm { typed } => self.confirm(typed.as_deref()).await,
+            Command::Skip { reason } => self.skip_current(&reason),
+            Command::Retry => self.retry(),
+            Command::RollBack => self.roll_back().await,
+            Command::Abort => self.finish(Outcome::Aborted, "aborted by the operator"),
+            Command::Note { kind, text } => self.emit(EventKind::OperatorNote { kind, text }),
+        }
+    }
+
+    async fn start(&mut self) -> Result<(), EngineError> {
+        self.started = true;
+        let kind = match self.runbook.id() {
+            "heroku-token-rotation" => RunbookKind::Rotation,
+            "heroku-key-drift-recovery" => RunbookKind::DriftRecovery,
+            _ => RunbookKind::Other,
+        };
+        let session = session_of(self.deps.journal.path());
+        let title = crate::runbook::template::render(&self.runbook.title, &self.vars)
+            .unwrap_or_else(|_| self.runbook.title.clone());
+        self.emit(EventKind::SessionStarted {
+            session,
+            runbook: self.runbook.id().to_owned(),
+            title,
+            secret: self.deps.config.secret.name.to_string(),
+            kind,
+            dry_run: self.deps.dry_run,
+            keyturn_version: env!("CARGO_PKG_VERSION").to_owned(),
+        })?;
+        self.observe().await
+    }
+
+    /// Runs the step at the cursor, or parks on it when it needs a confirmation.
+    async fn walk_one(&mut self) -> Result<(), EngineError> {
+        let Some(planned) = self.steps.get(self.cursor).cloned() else {
+            return self.finish(Outcome::Completed, "every step done");
+        };
+        self.set_consumer_vars(&planned);
+        if !self.applies(&planned)? {
+            return self.skip(&planned, "its condition is false", false);
+        }
+        if self.deps.dry_run || planned.confirm().is_none() {
+            return self.run_step(&planned).await;
+        }
+        self.phase = Phase::Waiting;
+        Ok(())
+    }
+
+    pub(crate) fn finish(&mut self, outcome: Outcome, message: &str) -> Result<(), EngineError> {
+        if matches!(self.phase, Phase::Finished(_)) {
+            return Ok(());
+        }
+        self.phase = Phase::Finished(outcome);
+        self.emit(EventKind::SessionFinished {
+            outcome,
+            message: message.to_owned(),
+        })
+    }
+
+    /// Journals the event, then tells the observer.
+    pub(crate) fn emit(&mut self, kind: EventKind) -> Result<(), EngineError> {
+        let event = self.deps.journal.append(kind)?;
+        if let Some(observer) = self.deps.observer.as_mut() {
+            observer(&event);
+        }
+        Ok(())
+    }
+
+    fn current(&self) -> Result<PlannedStep, EngineError> {
+        self.steps
+            .get(self.cursor)
+            .cloned()
+            .ok_or(EngineError::NotNow("a step"))
+    }
+
+    fn failed_pending(&self, error: String) -> Pending {
+        let step = self
+            .steps
+            .get(self.cursor)
+            .map(|s| s.id.clone())
+            .unwrap_or_default();
+        Pending::Failed { step, error }
+    }
+
+    fn confirm_pending(&mut self) -> Result<Pending, EngineError> {
+        let planned = self.current()?;
+        let preview = self.preview(&planned);
+        Ok(Pending::Confirm {
+            step: planned.id.clone(),
+            title: self.render(&planned.step.title.get_ref().clone()),
+            body: planned
+                .step
+                .body
+                .as_ref()
+                .map(|b| self.render(&b.get_ref().clone()))
+                .unwrap_or_default(),
+            preview,
+            confirm: self.prompt(&planned).unwrap_or(ConfirmPrompt::YesNo),
+        })
+    }
+
+    /// Renders a template; a missing value is left visible rather than failing a title.
+    pub(crate) fn render(&self, text: &str) -> String {
+        crate::runbook::template::render(text, &self.vars).unwrap_or_else(|_| text.to_owned())
+    }
+
+    pub(crate) fn runbook_rollback_path(&self, id: &str) -> Vec<crate::runbook::Step> {
+        self.runbook
+            .rollback_path(id)
+            .into_iter()
+            .cloned()
+            .collect()
+    }
+
+    pub(crate) fn deps(&self) -> &EngineDeps {
+        &self.deps
+    }
+
+    pub(crate) fn deps_mut(&mut self) -> &mut EngineDeps {
+        &mut self.deps
+    }
+}
+
+fn session_of(path: &std::path::Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+// A TUI runs the engine on a background task: the engine and its futures must be `Send`.
+static_assertions::assert_impl_all!(Engine: Send);

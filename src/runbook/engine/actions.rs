@@ -1,0 +1,340 @@
+//! The read-only and operator actions, bound to catalogue names. Writes to token stores
+//! live in `writes.rs`; authorization create/revoke in `authz.rs`.
+
+use std::collections::BTreeMap;
+
+use crate::drift::{self, AuditOptions};
+use crate::report::postmortem;
+use crate::runbook::event::{EventKind, Outcome, StoreRef};
+use crate::vendors::Validation;
+
+use super::{Done, Engine, EngineError, PlannedStep};
+
+impl Engine {
+    /// Dispatches a step to its action by catalogue name.
+    pub(crate) async fn run_action(&mut self, planned: &PlannedStep) -> Result<Done, EngineError> {
+        let p = self.params(planned);
+        if let Some(preview) = self.unminted_preview(planned, &p) {
+            return Ok(preview);
+        }
+        match planned.step.action.get_ref().as_str() {
+            "validate_vault" => self.validate_vault().await,
+            "audit_drift" => self.audit_drift().await,
+            "validate_token" => self.validate_token(&p).await,
+            "copy_to_clipboard" => self.copy_to_clipboard(&p),
+            "manual" => Ok(done("confirmed by the operator")),
+            "stop" => Ok(stop(&p)),
+            "dispatch_workflow" => self.dispatch_workflow(&p).await,
+            "watch_workflow" => self.watch_workflow(&p).await,
+            "check_health" => self.check_health(&p).await,
+            "write_postmortem" => self.write_postmortem(),
+            "write_audit_entry" => self.write_audit_entry(&p).await,
+            "list_authorizations" => self.list_authorizations(&p).await,
+            "create_authorization" => self.create_authorization(&p).await,
+            "revoke_authorization" => self.revoke_authorization(&p).await,
+            other => self.run_write(other, &p).await,
+        }
+    }
+
+    /// In a dry run nothing is minted, so a step using the `new` token can only say what
+    /// it would do.
+    fn unminted_preview(
+        &self,
+        planned: &PlannedStep,
+        p: &BTreeMap<String, String>,
+    ) -> Option<Done> {
+        let uses_new = p.get("source").is_some_and(|s| s == "new");
+        (self.deps().dry_run && uses_new && self.secrets.new.is_none()).then(|| {
+            let stores: Vec<String> = self
+                .preview(planned)
+                .iter()
+                .map(|c| format!("{} ({})", c.store, c.note))
+                .collect();
+            let target = if stores.is_empty() {
+                String::new()
+            } else {
+                format!(" → {}", stores.join(", "))
+            };
+            done(&format!(
+                "dry run: would {} with the token minted by this rotation{target}",
+                planned.step.action.get_ref().replace('_', " ")
+            ))
+        })
+    }
+
+    /// The step's string parameters, rendered (tables flattened as `name.key`).
+    pub(crate) fn params(&self, planned: &PlannedStep) -> BTreeMap<String, String> {
+        let mut out = BTreeMap::new();
+        let Some(table) = &planned.step.params else {
+            return out;
+        };
+        for (name, value) in table.get_ref() {
+            flatten(name, value, &mut |k, v| {
+                out.insert(k, self.render(&v));
+            });
+        }
+        out
+    }
+
+    /// The initial audit: observes every copy, journals it and fixes the diagnosis the
+    /// runbook's conditions branch on for the whole session.
+    pub(crate) async fn observe(&mut self) -> Result<(), EngineError> {
+        let audit = self.audit().await?;
+        audit.diagnosis.name().clone_into(&mut self.diagnosis);
+        self.vars.set("diagnosis", self.diagnosis.clone());
+        if let drift::Diagnosis::AppsStale { apps, .. } = &audit.diagnosis {
+            self.vars.set("stale_apps", apps.join(", "));
+        } else {
+            self.vars.set("stale_apps", "");
+        }
+        let rec = audit.diagnosis.recommendation();
+        self.emit(EventKind::Diagnosed {
+            diagnosis: self.diagnosis.clone(),
+            path: rec.path.map(str::to_owned),
+            why: rec.why,
+        })?;
+        self.stale_apps = match audit.diagnosis {
+            drift::Diagnosis::AppsStale { apps, .. } => apps,
+            _ => Vec::new(),
+        };
+        Ok(())
+    }
+
+    /// Runs the drift audit, keeps its tokens in memory and journals each copy.
+    async fn audit(&mut self) -> Result<drift::Audit, EngineError> {
+        let mut audit = drift::audit(
+            &self.deps().vendors,
+            &self.deps().config,
+            AuditOptions::default(),
+        )
+        .await;
+        for copy in audit.snapshot.copies() {
+            self.emit(EventKind::StoreObserved {
+                store: store_ref(&copy.store),
+                fingerprint: copy.fingerprint,
+                validity: format!("{:?}", copy.validity).to_lowercase(),
+                matches_vault: copy.matches_vault,
+                version: copy.version.map(|v| v.to_string()),
+                error: copy.error.clone(),
+            })?;
+        }
+        self.secrets
+            .validated
+            .extend(audit.tokens.valid.iter().copied());
+        self.secrets.live = audit.tokens.valid_live().map(|(_, t)| t.clone());
+        self.secrets.vault = audit.tokens.vault.take();
+        Ok(audit)
+    }
+
+    async fn audit_drift(&mut self) -> Result<Done, EngineError> {
+        let audit = self.audit().await?;
+        let name = audit.diagnosis.name();
+        // GitHub's copy is write-only: the audit still calls it stale after a write while the
+        // last deploy (from before the fix) failed. The deploy step after this is the proof.
+        if !matches!(name, "in-sync" | "github-stale") && !self.deps().dry_run {
+            return Err(EngineError::Step(format!(
+                "the copies still disagree after recovery: {name} — {}",
+                audit.diagnosis.recommendation().why
+            )));
+        }
+        Ok(done_with(
+            &format!("diagnosis: {name}"),
+            &[("diagnosis", name)],
+        ))
+    }
+
+    async fn validate_vault(&mut self) -> Result<Done, EngineError> {
+        let name = self.deps().config.secret.name.to_string();
+        let secret = self.deps().vendors.vault.read_secret(&name).await?;
+        let token = secret.secret_value;
+        let result = self.deps().vendors.heroku.validate(&token).await;
+        self.secrets.vault = Some(token);
+        match result {
+            Validation::Valid { email } => {
+                self.mark_validated_vault();
+                Ok(done_with(
+                    &format!("vault copy valid ({email})"),
+                    &[("status", "valid"), ("email", &email)],
+                ))
+            }
+            Validation::Invalid => Ok(done_with(
+                "vault copy rejected (401): stale",
+                &[("status", "stale"), ("email", "")],
+            )),
+            Validation::Unknown(err) => Err(err.into()),
+        }
+    }
+
+    fn mark_validated_vault(&mut self) {
+        if let Some(t) = &self.secrets.vault {
+            self.secrets.validated.insert(t.fingerprint());
+        }
+    }
+
+    /// `GET /account` with the token, then reads one app's config vars with it.
+    async fn validate_token(&mut self, p: &BTreeMap<String, String>) -> Result<Done, EngineError> {
+        let token = self.token(p)?.clone();
+        let deps = self.deps();
+        let email = match deps.vendors.heroku.validate(&token).await {
+            Validation::Valid { email } => email,
+            Validation::Invalid => {
+                return Err(EngineError::Step(
+                    "Heroku rejected the token (401): it is never written to any store".into(),
+                ));
+            }
+            Validation::Unknown(err) => return Err(err.into()),
+        };
+        let app = p
+            .get("app")
+            .cloned()
+            .or_else(|| deps.config.heroku.apps.names().first().cloned())
+            .unwrap_or_default();
+        let client = crate::vendors::heroku::HerokuClient::new(
+            deps.config.heroku.api_url.as_str(),
+            &token,
+            &crate::vendors::HttpOptions::default(),
+        )?;
+        let count = client.config_vars(&app).await?.0.len();
+        if count == 0 {
+            return Err(EngineError::Step(format!(
+                "the token reads no config vars on {app}"
+            )));
+        }
+        self.secrets.validated.insert(token.fingerprint());
+        Ok(done_with(
+            &format!("valid for {email}; reads {count} config vars on {app}"),
+            &[("email", &email)],
+        ))
+    }
+
+    fn copy_to_clipboard(&mut self, p: &BTreeMap<String, String>) -> Result<Done, EngineError> {
+        let token = self.token(p)?.clone();
+        if self.deps().dry_run {
+            return Ok(done(&format!(
+                "dry run: would copy {} to the clipboard",
+                token.fingerprint()
+            )));
+        }
+        self.deps_mut()
+            .clipboard
+            .copy(&token)
+            .map_err(EngineError::Step)?;
+        self.emit(EventKind::ClipboardCopied {
+            fingerprint: token.fingerprint(),
+            clear_after_secs: 30,
+        })?;
+        Ok(done(&format!(
+            "copied {} to the clipboard",
+            token.fingerprint()
+        )))
+    }
+
+    async fn check_health(&mut self, p: &BTreeMap<String, String>) -> Result<Done, EngineError> {
+        let config = &self.deps().config.heroku;
+        let url = p
+            .get("url")
+            .cloned()
+            .or_else(|| config.health_url.as_ref().map(ToString::to_string));
+        let Some(url) = url else {
+            return Ok(done("no health URL configured"));
+        };
+        let field = p
+            .get("field")
+            .cloned()
+            .or_else(|| config.health_field.clone());
+        let body: serde_json::Value = reqwest::get(&url)
+            .await
+            .map_err(|e| EngineError::Step(e.without_url().to_string()))?
+            .json()
+            .await
+            .unwrap_or_default();
+        let status = field.as_deref().map_or_else(
+            || "reachable".to_owned(),
+            |f| body[f].as_str().unwrap_or("missing").to_owned(),
+        );
+        Ok(done_with(
+            &format!("health: {status}"),
+            &[("status", &status)],
+        ))
+    }
+
+    /// Renders the postmortem as if the session completed now (the walk reached it).
+    fn write_postmortem(&mut self) -> Result<Done, EngineError> {
+        let mut events = crate::runbook::journal::read(self.journal_path())?;
+        let last = events.last().map_or(0, |e| e.seq + 1);
+        events.push(crate::runbook::event::Event {
+            seq: last,
+            at: chrono::Utc::now(),
+            kind: EventKind::SessionFinished {
+                outcome: Outcome::Completed,
+                message: "recovered".into(),
+            },
+        });
+        let pm = postmortem::render(&events);
+        if self.deps().dry_run {
+            return Ok(done("dry run: would write the postmortem"));
+        }
+        let path = postmortem::write(&self.deps().config.postmortem.dir, &pm)
+            .map_err(|e| EngineError::Step(e.to_string()))?;
+        let shown = path.display().to_string();
+        Ok(done_with(
+            &format!("postmortem written to {shown}"),
+            &[("path", &shown)],
+        ))
+    }
+}
+
+/// Ends the runbook; names the runbook to run instead when the step gives one.
+fn stop(p: &BTreeMap<String, String>) -> Done {
+    let message = p.get("message").cloned().unwrap_or_default();
+    let message = match p.get("next_runbook") {
+        Some(next) => format!("{message} Next: keyturn run {next}"),
+        None => message,
+    };
+    Done {
+        stop: Some(message),
+        ..done("stopped")
+    }
+}
+
+pub(crate) fn done(summary: &str) -> Done {
+    Done {
+        summary: summary.to_owned(),
+        ..Done::default()
+    }
+}
+
+pub(crate) fn done_with(summary: &str, outputs: &[(&str, &str)]) -> Done {
+    Done {
+        summary: summary.to_owned(),
+        outputs: outputs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect(),
+        stop: None,
+    }
+}
+
+pub(crate) fn no_github() -> EngineError {
+    EngineError::Step("no GitHub credentials: set $GH_TOKEN or run `gh auth login`".into())
+}
+
+fn flatten(name: &str, value: &toml::Value, out: &mut dyn FnMut(String, String)) {
+    match value {
+        toml::Value::String(s) => out(name.to_owned(), s.clone()),
+        toml::Value::Table(t) => {
+            for (k, v) in t {
+                flatten(&format!("{name}.{k}"), v, out);
+            }
+        }
+        other => out(name.to_owned(), other.to_string()),
+    }
+}
+
+fn store_ref(store: &drift::Store) -> StoreRef {
+    match store {
+        drift::Store::Vault => StoreRef::Vault,
+        drift::Store::Github => StoreRef::Github,
+        drift::Store::HerokuApp { app } => StoreRef::HerokuApp { app: app.clone() },
+    }
+}

@@ -1,0 +1,113 @@
+//! The forward walk as a list: `for_each` steps expanded once per manual consumer, and the
+//! questions the engine asks of each step (does its `when` hold, how is it confirmed).
+
+use crate::config::{Config, ManualConsumer};
+use crate::runbook::condition::{Condition, ConditionContext, StepStatus};
+use crate::runbook::{Confirm, Runbook, Step};
+
+use super::{ConfirmPrompt, Engine, EngineError};
+
+/// One step of the walk; an expanded `for_each` step carries its consumer.
+#[derive(Debug, Clone)]
+pub struct PlannedStep {
+    /// The step id, suffixed `.N` for the N-th consumer of a `for_each` step.
+    pub id: String,
+    pub step: Step,
+    pub consumer: Option<ManualConsumer>,
+}
+
+impl PlannedStep {
+    /// The confirmation, `None` when the step runs without asking.
+    pub fn confirm(&self) -> Option<Confirm> {
+        match self.step.confirm() {
+            Confirm::None => None,
+            other => Some(other),
+        }
+    }
+}
+
+/// The forward steps, with `for_each = "manual_consumers"` expanded.
+pub fn expand(runbook: &Runbook, config: &Config) -> Vec<PlannedStep> {
+    let mut planned = Vec::new();
+    for step in runbook.forward_steps() {
+        if step.for_each.is_some() {
+            for (i, consumer) in config.manual_consumers.iter().enumerate() {
+                planned.push(PlannedStep {
+                    id: format!("{}.{}", step.id(), i + 1),
+                    step: step.clone(),
+                    consumer: Some(consumer.clone()),
+                });
+            }
+        } else {
+            planned.push(PlannedStep {
+                id: step.id().to_owned(),
+                step: step.clone(),
+                consumer: None,
+            });
+        }
+    }
+    planned
+}
+
+impl Engine {
+    /// Whether the step's `when` holds now.
+    pub(crate) fn applies(&self, planned: &PlannedStep) -> Result<bool, EngineError> {
+        let Some(when) = &planned.step.when else {
+            return Ok(true);
+        };
+        let condition = Condition::parse(when.get_ref())
+            .map_err(|e| EngineError::Step(format!("bad condition on {}: {e}", planned.id)))?;
+        condition
+            .evaluate(self)
+            .map_err(|e| EngineError::Step(e.to_string()))
+    }
+
+    /// The confirmation prompt with its typed word rendered.
+    pub(crate) fn prompt(&self, planned: &PlannedStep) -> Option<ConfirmPrompt> {
+        match planned.confirm()? {
+            Confirm::Typed(word) => Some(ConfirmPrompt::Typed(self.render(&word))),
+            _ => Some(ConfirmPrompt::YesNo),
+        }
+    }
+
+    /// `{consumer.name}` / `{consumer.how}` for an expanded `for_each` step.
+    pub(crate) fn set_consumer_vars(&mut self, planned: &PlannedStep) {
+        if let Some(consumer) = &planned.consumer {
+            self.vars.set("consumer.name", consumer.name.clone());
+            self.vars.set("consumer.how", consumer.how.clone());
+        }
+    }
+
+    pub(crate) fn github_write(&self) -> bool {
+        self.deps()
+            .github_write
+            .unwrap_or(self.deps().vendors.github.is_some())
+    }
+}
+
+impl ConditionContext for Engine {
+    fn diagnosis(&self) -> &str {
+        &self.diagnosis
+    }
+
+    fn capability(&self, name: &str) -> Option<bool> {
+        match name {
+            "github_write" => Some(self.github_write()),
+            "clipboard" => Some(self.deps().clipboard.available()),
+            _ => None,
+        }
+    }
+
+    fn config_flag(&self, name: &str) -> Option<bool> {
+        let config = &self.deps().config;
+        match name {
+            "health_url" => Some(config.heroku.health_url.is_some()),
+            "manual_consumers" => Some(!config.manual_consumers.is_empty()),
+            _ => None,
+        }
+    }
+
+    fn step_status(&self, step_id: &str) -> Option<StepStatus> {
+        self.status.get(step_id).copied()
+    }
+}

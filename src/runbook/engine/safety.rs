@@ -1,0 +1,73 @@
+//! The rules the engine enforces whatever the runbook says. Revocation is the one step
+//! with no way back, so it gets two: never revoke the authorization whose token the vault
+//! holds now (that would kill the source of truth), and never revoke while a consumer
+//! still holds the old token (a step that failed or never ran).
+
+use crate::runbook::StepStatus;
+use crate::runbook::catalogue::{self, Writes};
+
+use super::{Engine, EngineError};
+
+impl Engine {
+    /// Refuses a revocation that would break a consumer or the vault.
+    pub(crate) async fn check_revocable(&mut self, id: &str) -> Result<(), EngineError> {
+        if id.is_empty() {
+            return Err(EngineError::Refused(
+                "no OLD authorization id was captured".into(),
+            ));
+        }
+        if let Some(step) = self.unfinished_consumer() {
+            return Err(EngineError::Refused(format!(
+                "consumer step `{step}` neither succeeded nor was skipped by the operator: revoking now would break it"
+            )));
+        }
+        // In a dry run the vault still holds the old token (nothing was written), so this
+        // check would always refuse; the consumer check above still applies.
+        if !self.deps().dry_run && self.vault_holds(id).await? {
+            return Err(EngineError::Refused(format!(
+                "authorization {id} issued the token the vault holds now: revoking it would invalidate the source of truth"
+            )));
+        }
+        Ok(())
+    }
+
+    /// The first consumer step before the cursor that failed or never ran.
+    fn unfinished_consumer(&self) -> Option<String> {
+        self.steps()[..self.cursor]
+            .iter()
+            .filter(|s| is_consumer(s.step.action.get_ref()))
+            .find(|s| {
+                !matches!(
+                    self.step_status(&s.id),
+                    Some(StepStatus::Succeeded | StepStatus::Skipped)
+                )
+            })
+            .map(|s| s.id.clone())
+    }
+
+    /// True when the vault's current value is the token of authorization `id`.
+    async fn vault_holds(&self, id: &str) -> Result<bool, EngineError> {
+        let deps = self.deps();
+        let name = deps.config.secret.name.to_string();
+        let vault = deps.vendors.vault.read_secret(&name).await?.secret_value;
+        let list = deps.vendors.heroku.list_authorizations().await?;
+        Ok(list.iter().any(|a| {
+            a.id == id
+                && a.access_token
+                    .as_ref()
+                    .and_then(|t| t.token.as_ref())
+                    .is_some_and(|t| t.same_value(&vault))
+        }))
+    }
+}
+
+/// Steps that put the token somewhere a consumer reads it.
+fn is_consumer(action: &str) -> bool {
+    action == "manual"
+        || catalogue::find(action).is_some_and(|a| {
+            matches!(
+                a.writes,
+                Some(Writes::Heroku | Writes::Github | Writes::Vault)
+            )
+        })
+}

@@ -1,0 +1,141 @@
+//! Moving the cursor: confirming, skipping, retrying, running one step and recording how
+//! it ended. A failure that a later step handles (`when = "step.ID.failed"`) does not stop
+//! the walk; any other failure parks the engine until the operator decides.
+
+use std::time::Instant;
+
+use crate::runbook::StepStatus;
+use crate::runbook::event::{EventKind, Outcome};
+
+use super::{ConfirmPrompt, Done, Engine, EngineError, Phase, PlannedStep};
+
+impl Engine {
+    pub(crate) async fn confirm(&mut self, typed: Option<&str>) -> Result<(), EngineError> {
+        if self.phase != Phase::Waiting {
+            return Err(EngineError::NotNow("confirm"));
+        }
+        let planned = self.current()?;
+        if let Some(ConfirmPrompt::Typed(word)) = self.prompt(&planned) {
+            if typed.map(str::trim) != Some(word.as_str()) {
+                return Err(EngineError::WrongWord(word));
+            }
+        }
+        self.emit(EventKind::ConfirmationGiven {
+            step: planned.id.clone(),
+            typed: typed.is_some(),
+        })?;
+        self.phase = Phase::Walking;
+        self.run_step(&planned).await
+    }
+
+    pub(crate) fn skip_current(&mut self, reason: &str) -> Result<(), EngineError> {
+        if !matches!(self.phase, Phase::Waiting | Phase::Failed(_)) {
+            return Err(EngineError::NotNow("skip"));
+        }
+        let planned = self.current()?;
+        self.phase = Phase::Walking;
+        self.skip(&planned, reason, true)
+    }
+
+    pub(crate) fn retry(&mut self) -> Result<(), EngineError> {
+        if !matches!(self.phase, Phase::Failed(_)) {
+            return Err(EngineError::NotNow("retry"));
+        }
+        self.phase = Phase::Walking;
+        Ok(())
+    }
+
+    pub(crate) fn skip(
+        &mut self,
+        planned: &PlannedStep,
+        reason: &str,
+        by_operator: bool,
+    ) -> Result<(), EngineError> {
+        let title = self.render(&planned.step.title.get_ref().clone());
+        self.emit(EventKind::StepSkipped {
+            step: planned.id.clone(),
+            title,
+            reason: reason.to_owned(),
+            by_operator,
+        })?;
+        self.status.insert(planned.id.clone(), StepStatus::Skipped);
+        if by_operator {
+            self.skipped_by_operator.push(planned.id.clone());
+        }
+        self.cursor += 1;
+        Ok(())
+    }
+
+    /// Runs one step's action and records the result.
+    pub(crate) async fn run_step(&mut self, planned: &PlannedStep) -> Result<(), EngineError> {
+        let title = self.render(&planned.step.title.get_ref().clone());
+        self.emit(EventKind::StepStarted {
+            step: planned.id.clone(),
+            title,
+            index: self.cursor + 1,
+            total: self.steps.len(),
+        })?;
+        let started = Instant::now();
+        let result = self.run_action(planned).await;
+        let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+        match result {
+            Ok(done) => self.succeeded(planned, done, duration_ms),
+            Err(EngineError::Journal(e)) => Err(EngineError::Journal(e)),
+            Err(error) => self.failed(planned, &error, duration_ms),
+        }
+    }
+
+    pub(crate) fn succeeded(
+        &mut self,
+        planned: &PlannedStep,
+        done: Done,
+        duration_ms: u64,
+    ) -> Result<(), EngineError> {
+        for (name, value) in &done.outputs {
+            self.vars.set_output(&planned.id, name, value.clone());
+        }
+        self.emit(EventKind::StepSucceeded {
+            step: planned.id.clone(),
+            summary: done.summary,
+            duration_ms,
+        })?;
+        self.status
+            .insert(planned.id.clone(), StepStatus::Succeeded);
+        self.cursor += 1;
+        match done.stop {
+            Some(message) => self.finish(Outcome::Stopped, &message),
+            None => Ok(()),
+        }
+    }
+
+    pub(crate) fn failed(
+        &mut self,
+        planned: &PlannedStep,
+        error: &EngineError,
+        duration_ms: u64,
+    ) -> Result<(), EngineError> {
+        self.emit(EventKind::StepFailed {
+            step: planned.id.clone(),
+            error: error.to_string(),
+            duration_ms,
+        })?;
+        self.status.insert(planned.id.clone(), StepStatus::Failed);
+        if self.continues_after_failure(planned) {
+            self.cursor += 1;
+        } else {
+            self.phase = Phase::Failed(error.to_string());
+        }
+        Ok(())
+    }
+
+    /// A failure a later step handles (`when = "step.ID.failed"`) does not stop the walk.
+    pub(crate) fn continues_after_failure(&self, planned: &PlannedStep) -> bool {
+        let needle = format!("step.{}.failed", planned.id);
+        self.steps[self.cursor + 1..].iter().any(|s| {
+            s.step
+                .when
+                .as_ref()
+                .is_some_and(|w| w.get_ref().contains(&needle))
+        })
+    }
+}

@@ -1,0 +1,133 @@
+//! An engine wired to a fresh simulator, with its files in a temp dir, and a driver that
+//! plays the operator.
+
+use std::time::Duration;
+
+use keyturn::runbook::engine::{
+    Command, ConfirmPrompt, Engine, EngineDeps, MemoryClipboard, Pending,
+};
+use keyturn::runbook::event::{Event, Outcome};
+use keyturn::runbook::journal::{self, Journal};
+use keyturn::runbook::loader;
+use keyturn::runbook::{Origin, Runbook};
+use keyturn::sim::{Scenario, SimHandle};
+use keyturn::vendors::Vendors;
+use keyturn::vendors::github::FollowOptions;
+use tempfile::TempDir;
+
+use super::sim::fast_http;
+
+pub struct Setup {
+    pub sim: SimHandle,
+    pub engine: Engine,
+    pub dir: TempDir,
+    pub clipboard: MemoryClipboard,
+}
+
+pub struct Options {
+    pub dry_run: bool,
+    pub github_write: Option<bool>,
+}
+
+pub const DEFAULT: Options = Options {
+    dry_run: false,
+    github_write: None,
+};
+
+/// The embedded runbook `id` against a fresh simulator in `scenario`.
+pub async fn setup(scenario: Scenario, id: &str, options: Options) -> Setup {
+    let runbook = loader::embedded()
+        .unwrap()
+        .into_iter()
+        .find(|r| r.id() == id)
+        .unwrap();
+    setup_with(scenario, runbook, options).await
+}
+
+/// A runbook written by the test (TOML text).
+pub fn runbook(text: &str) -> Runbook {
+    loader::parse(text, std::path::Path::new("test.toml"), Origin::Embedded).unwrap()
+}
+
+pub async fn setup_with(scenario: Scenario, runbook: Runbook, options: Options) -> Setup {
+    let sim = super::start(scenario).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = sim.config();
+    config.postmortem.dir = dir.path().join("postmortems");
+    config.audit.path = dir.path().join("audit.jsonl");
+    let vendors = Vendors::connect_with(&config, &sim.keyturn_credentials(), &fast_http()).unwrap();
+    let journal =
+        Journal::create(&dir.path().join("sessions"), &journal::new_session_id()).unwrap();
+    let clipboard = MemoryClipboard::default();
+    let deps = EngineDeps {
+        config,
+        vendors,
+        clipboard: Box::new(clipboard.clone()),
+        journal,
+        dry_run: options.dry_run,
+        actor: Some("ops@example.com".into()),
+        github_write: options.github_write,
+        observer: None,
+        follow: FollowOptions {
+            interval: Duration::from_millis(50),
+            ..FollowOptions::default()
+        },
+    };
+    Setup {
+        sim,
+        engine: Engine::new(runbook, deps),
+        dir,
+        clipboard,
+    }
+}
+
+/// Confirms every step (typed ones with their word) until the engine stops; returns the
+/// last pending state (Finished or Failed).
+pub async fn confirm_all(engine: &mut Engine) -> Pending {
+    loop {
+        let pending = engine.advance().await.unwrap();
+        let typed = match &pending {
+            Pending::Confirm {
+                confirm: ConfirmPrompt::Typed(word),
+                ..
+            } => Some(word.clone()),
+            Pending::Confirm { .. } => None,
+            _ => return pending,
+        };
+        engine.command(Command::Confirm { typed }).await.unwrap();
+    }
+}
+
+/// Runs until the step `id` asks for confirmation.
+pub async fn until_step(engine: &mut Engine, id: &str) -> Pending {
+    loop {
+        let pending = engine.advance().await.unwrap();
+        match &pending {
+            Pending::Confirm { step, .. } if step == id => return pending,
+            Pending::Confirm { .. } => engine
+                .command(Command::Confirm { typed: None })
+                .await
+                .unwrap(),
+            _ => panic!("never reached {id}: {pending:?}"),
+        }
+    }
+}
+
+pub fn events(setup: &Setup) -> Vec<Event> {
+    journal::read(setup.engine.journal_path()).unwrap()
+}
+
+/// Every token the simulator knows never appears in the journal.
+pub fn assert_no_token_in_journal(setup: &Setup) {
+    let text = std::fs::read_to_string(setup.engine.journal_path()).unwrap();
+    for a in setup.sim.state().authorizations() {
+        assert!(!text.contains(&a.token), "token leaked into the journal");
+    }
+}
+
+pub fn finished(pending: &Pending) -> Outcome {
+    match pending {
+        Pending::Finished(outcome) => *outcome,
+        other => panic!("not finished: {other:?}"),
+    }
+}

@@ -1,0 +1,205 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Drift recovery walked by the engine against the simulator, asserting the stores after.
+
+mod common;
+
+use common::engine::{
+    DEFAULT, Options, assert_no_token_in_journal, confirm_all, finished, setup, until_step,
+};
+use keyturn::runbook::engine::{Command, Pending};
+use keyturn::runbook::event::{EventKind, Outcome};
+use keyturn::sim::{Scenario, SimState};
+
+const KEY: &str = "HEROKU_API_KEY";
+
+fn assert_all_equal_vault(state: &SimState) {
+    let vault = state.vault_value().unwrap();
+    assert!(state.token_is_valid(&vault));
+    assert_eq!(
+        state.github_secret_value(KEY).as_deref(),
+        Some(vault.as_str())
+    );
+    for app in state.app_names() {
+        assert_eq!(
+            state.app_config_var(&app, KEY).as_deref(),
+            Some(vault.as_str()),
+            "{app}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn github_stale_path_b_syncs_every_copy_and_writes_the_postmortem() {
+    let mut s = setup(Scenario::GithubStale, "heroku-key-drift-recovery", DEFAULT).await;
+    assert_eq!(
+        finished(&confirm_all(&mut s.engine).await),
+        Outcome::Completed
+    );
+    assert_all_equal_vault(&s.sim.state());
+    let pm = std::fs::read_dir(s.dir.path().join("postmortems"))
+        .unwrap()
+        .count();
+    assert_eq!(pm, 1);
+    assert_no_token_in_journal(&s);
+}
+
+#[tokio::test]
+async fn app_stale_writes_exactly_the_stale_apps() {
+    let mut s = setup(Scenario::AppStale, "heroku-key-drift-recovery", DEFAULT).await;
+    let before: Vec<_> = s
+        .sim
+        .state()
+        .app_names()
+        .iter()
+        .map(|a| s.sim.state().app_releases(a).len())
+        .collect();
+    assert_eq!(
+        finished(&confirm_all(&mut s.engine).await),
+        Outcome::Completed
+    );
+    let state = s.sim.state();
+    assert_all_equal_vault(&state);
+    let after: Vec<_> = state
+        .app_names()
+        .iter()
+        .map(|a| state.app_releases(a).len())
+        .collect();
+    let changed = before.iter().zip(&after).filter(|(b, a)| b != a).count();
+    assert_eq!(changed, 2, "only the two stale apps get a release");
+    assert_no_token_in_journal(&s);
+}
+
+#[tokio::test]
+async fn vault_stale_writes_the_live_copy_back_to_the_vault() {
+    let mut s = setup(Scenario::VaultStale, "heroku-key-drift-recovery", DEFAULT).await;
+    let stale_value = s.sim.state().vault_value().unwrap();
+    assert_eq!(
+        finished(&confirm_all(&mut s.engine).await),
+        Outcome::Completed
+    );
+    let state = s.sim.state();
+    assert_ne!(state.vault_value().unwrap(), stale_value);
+    assert_all_equal_vault(&state);
+    assert_no_token_in_journal(&s);
+}
+
+#[tokio::test]
+async fn nothing_valid_stops_and_points_to_rotation_without_writing() {
+    let mut s = setup(Scenario::AllInvalid, "heroku-key-drift-recovery", DEFAULT).await;
+    let vault = s.sim.state().vault_value();
+    assert_eq!(
+        finished(&confirm_all(&mut s.engine).await),
+        Outcome::Stopped
+    );
+    assert_eq!(s.sim.state().vault_value(), vault);
+    let text = std::fs::read_to_string(s.engine.journal_path()).unwrap();
+    assert!(text.contains("heroku-token-rotation"));
+}
+
+#[tokio::test]
+async fn in_sync_stops_with_nothing_to_do() {
+    let mut s = setup(Scenario::InSync, "heroku-key-drift-recovery", DEFAULT).await;
+    assert_eq!(
+        finished(&confirm_all(&mut s.engine).await),
+        Outcome::Stopped
+    );
+    assert_all_equal_vault(&s.sim.state());
+}
+
+#[tokio::test]
+async fn path_a_operator_pastes_from_the_clipboard() {
+    let options = Options {
+        dry_run: false,
+        github_write: Some(false),
+    };
+    let mut s = setup(Scenario::GithubStale, "heroku-key-drift-recovery", options).await;
+    until_step(&mut s.engine, "path_a_copy").await;
+    s.engine
+        .command(Command::Confirm { typed: None })
+        .await
+        .unwrap();
+    let Pending::Confirm { step, .. } = s.engine.advance().await.unwrap() else {
+        panic!()
+    };
+    assert_eq!(step, "path_a_paste");
+    let copied = s.clipboard.contents().unwrap();
+    assert_eq!(Some(copied.clone()), s.sim.state().vault_value());
+    s.sim.state().set_github_secret(KEY, &copied);
+    assert_eq!(
+        finished(&confirm_all(&mut s.engine).await),
+        Outcome::Completed
+    );
+    assert_all_equal_vault(&s.sim.state());
+    assert_no_token_in_journal(&s);
+}
+
+#[tokio::test]
+async fn dry_run_writes_nothing() {
+    let options = Options {
+        dry_run: true,
+        github_write: None,
+    };
+    let mut s = setup(Scenario::AppStale, "heroku-key-drift-recovery", options).await;
+    let state = s.sim.state();
+    let apps: Vec<_> = state
+        .app_names()
+        .iter()
+        .map(|a| state.app_config_var(a, KEY))
+        .collect();
+    let skip = state.requests().len();
+    assert_eq!(
+        finished(&confirm_all(&mut s.engine).await),
+        Outcome::Completed
+    );
+    let after: Vec<_> = state
+        .app_names()
+        .iter()
+        .map(|a| state.app_config_var(a, KEY))
+        .collect();
+    assert_eq!(apps, after);
+    let writes: Vec<_> = state.requests()[skip..]
+        .iter()
+        .filter(|r| r.method != "GET" && !r.path.contains("login"))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(writes.is_empty(), "{writes:?}");
+    let events = common::engine::events(&s);
+    assert!(
+        !events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::SecretWritten { .. }))
+    );
+}
+
+#[tokio::test]
+async fn operator_skip_is_journaled_with_its_reason_and_notes_are_kept() {
+    let mut s = setup(Scenario::AppStale, "heroku-key-drift-recovery", DEFAULT).await;
+    let stale = s.sim.state().app_config_var("raxx-console-staging", KEY);
+    until_step(&mut s.engine, "apps_stale_set_config").await;
+    let note = Command::Note {
+        kind: keyturn::runbook::event::NoteKind::RootCause,
+        text: "dashboard rotation".into(),
+    };
+    s.engine.command(note).await.unwrap();
+    let skip = Command::Skip {
+        reason: "change freeze".into(),
+    };
+    s.engine.command(skip).await.unwrap();
+    s.engine.command(Command::Abort).await.unwrap();
+    assert_eq!(
+        finished(&s.engine.advance().await.unwrap()),
+        Outcome::Aborted
+    );
+    assert_eq!(
+        s.sim.state().app_config_var("raxx-console-staging", KEY),
+        stale
+    );
+    let events = common::engine::events(&s);
+    assert!(events.iter().any(|e| matches!(
+        &e.kind,
+        EventKind::StepSkipped { by_operator: true, reason, .. } if reason == "change freeze"
+    )));
+    assert!(events.iter().any(
+        |e| matches!(&e.kind, EventKind::OperatorNote { text, .. } if text == "dashboard rotation")
+    ));
+}

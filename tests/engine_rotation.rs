@@ -1,0 +1,271 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Rotation walked by the engine against the simulator: the full walk, rollback before
+//! revocation, and the safety rules refusing.
+
+mod common;
+
+use common::engine::{
+    DEFAULT, assert_no_token_in_journal, confirm_all, finished, runbook, setup, setup_with,
+    until_step,
+};
+use keyturn::runbook::engine::{Command, EngineError, Pending};
+use keyturn::runbook::event::{EventKind, Outcome};
+use keyturn::sim::FaultRule;
+use keyturn::sim::Scenario;
+
+const KEY: &str = "HEROKU_API_KEY";
+const ROTATION: &str = "heroku-token-rotation";
+
+#[tokio::test]
+async fn full_rotation_revokes_the_old_token_and_syncs_every_copy() {
+    let mut s = setup(Scenario::InSync, ROTATION, DEFAULT).await;
+    let old = s.sim.state().vault_value().unwrap();
+    assert_eq!(
+        finished(&confirm_all(&mut s.engine).await),
+        Outcome::Completed
+    );
+    let state = s.sim.state();
+    let new = state.vault_value().unwrap();
+    assert_ne!(new, old);
+    assert!(state.token_is_valid(&new));
+    assert!(!state.token_is_valid(&old), "the old token must get 401");
+    assert_eq!(
+        state.github_secret_value(KEY).as_deref(),
+        Some(new.as_str())
+    );
+    for app in state.app_names() {
+        assert_eq!(
+            state.app_config_var(&app, KEY).as_deref(),
+            Some(new.as_str())
+        );
+    }
+    let audit = std::fs::read_to_string(s.dir.path().join("audit.jsonl")).unwrap();
+    assert!(audit.contains("secret.rotate.completed"));
+    assert!(!audit.contains(&new) && !audit.contains(&old));
+    assert_no_token_in_journal(&s);
+}
+
+#[tokio::test]
+async fn rollback_before_revocation_leaves_the_old_token_working_everywhere() {
+    let mut s = setup(Scenario::InSync, ROTATION, DEFAULT).await;
+    let old = s.sim.state().vault_value().unwrap();
+    until_step(&mut s.engine, "revoke_old").await;
+    s.engine.command(Command::RollBack).await.unwrap();
+    assert_eq!(
+        finished(&s.engine.advance().await.unwrap()),
+        Outcome::RolledBack
+    );
+    let state = s.sim.state();
+    assert_eq!(state.vault_value().as_deref(), Some(old.as_str()));
+    assert!(state.token_is_valid(&old));
+    assert_eq!(
+        state.github_secret_value(KEY).as_deref(),
+        Some(old.as_str())
+    );
+    for app in state.app_names() {
+        assert_eq!(
+            state.app_config_var(&app, KEY).as_deref(),
+            Some(old.as_str())
+        );
+    }
+    assert_no_token_in_journal(&s);
+}
+
+#[tokio::test]
+async fn revocation_needs_the_typed_word() {
+    let mut s = setup(Scenario::InSync, ROTATION, DEFAULT).await;
+    until_step(&mut s.engine, "revoke_old").await;
+    let err = s
+        .engine
+        .command(Command::Confirm {
+            typed: Some("yes".into()),
+        })
+        .await;
+    assert!(matches!(err, Err(EngineError::WrongWord(_))));
+    let live = s
+        .sim
+        .state()
+        .authorizations()
+        .iter()
+        .filter(|a| !a.revoked)
+        .count();
+    assert_eq!(live, 2, "nothing revoked");
+}
+
+const PRECHECK: &str = r#"
+id = "custom"
+title = "t"
+secret = "{secret}"
+[[step]]
+id = "precheck"
+title = "pre"
+action = "list_authorizations"
+params = { identify = "vault-token" }
+outputs = ["old_authorization_id", "old_description"]
+"#;
+
+const CREATE: &str = r#"
+[[step]]
+id = "create"
+title = "create"
+action = "create_authorization"
+params = { description = "test-{date}" }
+outputs = ["new_authorization_id", "new_description"]
+"#;
+
+const REVOKE: &str = r#"
+[[step]]
+id = "revoke_old"
+title = "revoke"
+action = "revoke_authorization"
+params = { authorization_id = "{steps.precheck.old_authorization_id}" }
+confirm = { typed = "{steps.precheck.old_description}" }
+point_of_no_return = true
+"#;
+
+async fn refusal(text: &str, faults: &[&str]) -> (String, common::engine::Setup) {
+    let mut s = setup_with(Scenario::InSync, runbook(text), DEFAULT).await;
+    let revoked_before = s
+        .sim
+        .state()
+        .authorizations()
+        .iter()
+        .filter(|a| a.revoked)
+        .count();
+    for f in faults {
+        s.sim.faults().add(FaultRule::parse_spec(f).unwrap());
+    }
+    let Pending::Failed { error, .. } = confirm_all(&mut s.engine).await else {
+        panic!("not refused")
+    };
+    let revoked = s
+        .sim
+        .state()
+        .authorizations()
+        .iter()
+        .filter(|a| a.revoked)
+        .count();
+    assert_eq!(revoked, revoked_before, "nothing revoked");
+    (error, s)
+}
+
+#[tokio::test]
+async fn refuses_to_revoke_the_authorization_the_vault_holds() {
+    let (error, s) = refusal(&format!("{PRECHECK}{REVOKE}"), &[]).await;
+    assert!(error.contains("the vault holds now"), "{error}");
+    assert!(
+        s.sim
+            .state()
+            .token_is_valid(&s.sim.state().vault_value().unwrap())
+    );
+}
+
+#[tokio::test]
+async fn refuses_to_revoke_while_a_consumer_step_failed() {
+    let consumer = r#"
+[[step]]
+id = "store"
+title = "store"
+action = "write_vault"
+params = { source = "new" }
+[[step]]
+id = "gh"
+title = "gh"
+action = "write_github_secret"
+params = { source = "new" }
+[[step]]
+id = "gh_fallback"
+title = "paste"
+action = "manual"
+when = "step.gh.failed"
+"#;
+    let validate = "[[step]]\nid = \"validate\"\ntitle = \"v\"\naction = \"validate_token\"\nparams = { source = \"new\" }\n";
+    let text = format!("{PRECHECK}{CREATE}{validate}{consumer}{REVOKE}");
+    let (error, _s) = refusal(&text, &["github:PUT:secrets/HEROKU=403x5"]).await;
+    assert!(error.contains("consumer step `gh`"), "{error}");
+}
+
+#[tokio::test]
+async fn refuses_to_write_a_token_that_did_not_validate() {
+    let store = "[[step]]\nid = \"store\"\ntitle = \"s\"\naction = \"write_vault\"\nparams = { source = \"new\" }\n";
+    let (error, s) = refusal(&format!("{PRECHECK}{CREATE}{store}"), &[]).await;
+    assert!(error.contains("never written to any store"), "{error}");
+    let vault = s.sim.state().vault_value().unwrap();
+    let new = s
+        .sim
+        .state()
+        .authorizations()
+        .into_iter()
+        .find(|a| a.description.starts_with("test-"))
+        .unwrap();
+    assert_ne!(vault, new.token);
+}
+
+#[tokio::test]
+async fn management_token_rejected_before_mint_is_old_token_invalid() {
+    let mut s = setup(Scenario::InSync, ROTATION, DEFAULT).await;
+    let before = s.sim.state().authorizations().len();
+    s.sim
+        .faults()
+        .add(FaultRule::parse_spec("heroku:GET:^/oauth/authorizations$=401x10").unwrap());
+    let Pending::Failed { error, .. } = s.engine.advance().await.unwrap() else {
+        panic!()
+    };
+    assert!(
+        error.contains("rejected the rolling token before mint"),
+        "{error}"
+    );
+    assert_eq!(
+        s.sim.state().authorizations().len(),
+        before,
+        "nothing minted"
+    );
+}
+
+#[tokio::test]
+async fn journal_records_the_authorization_ids() {
+    let mut s = setup(Scenario::InSync, ROTATION, DEFAULT).await;
+    confirm_all(&mut s.engine).await;
+    let events = common::engine::events(&s);
+    assert!(
+        events
+            .iter()
+            .any(|e| matches!(e.kind, EventKind::AuthorizationCreated { .. }))
+    );
+    assert!(events.iter().any(|e| matches!(
+        e.kind,
+        EventKind::AuthorizationRevoked {
+            old_token_rejected: true,
+            ..
+        }
+    )));
+}
+
+#[tokio::test]
+async fn dry_run_rotation_writes_nothing() {
+    let options = common::engine::Options {
+        dry_run: true,
+        github_write: None,
+    };
+    let mut s = setup(Scenario::InSync, ROTATION, options).await;
+    let state = s.sim.state();
+    let (vault, auths, skip) = (
+        state.vault_value(),
+        state.authorizations().len(),
+        state.requests().len(),
+    );
+    assert_eq!(
+        finished(&confirm_all(&mut s.engine).await),
+        Outcome::Completed
+    );
+    assert_eq!(state.vault_value(), vault);
+    assert_eq!(state.authorizations().len(), auths);
+    assert!(state.token_is_valid(&vault.unwrap()));
+    let writes: Vec<_> = state.requests()[skip..]
+        .iter()
+        .filter(|r| r.method != "GET" && !r.path.contains("login"))
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert!(writes.is_empty(), "{writes:?}");
+    assert!(!s.dir.path().join("audit.jsonl").exists());
+}
