@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use super::ReportError;
-use super::summary::{Observation, StepResult, StoreKey, Summary};
+use super::summary::{Observation, StepRecord, StepResult, StoreKey, Summary};
 use crate::runbook::event::{Event, EventKind, NoteKind};
 
 /// A rendered postmortem.
@@ -165,17 +165,22 @@ fn state_word(o: &Observation) -> String {
 }
 
 fn transition(s: &Summary, key: &StoreKey) -> String {
+    let word = |o: &Observation| match (key, o.validity.as_str()) {
+        // GitHub's value is unreadable: "invalid" there means stale by date or a failed deploy.
+        (StoreKey::Github, "invalid") => "stale".to_owned(),
+        _ => state_word(o),
+    };
+    // A deploy that succeeded after the fix is the only proof the write-only copy works.
+    if let (StoreKey::Github, Some(run), true) = (key, s.successful_run, s.resolved()) {
+        let before = s.before.get(key).map_or("not observed".to_owned(), word);
+        return format!(
+            "{before} at detection → valid after recovery (deploy run {run} succeeded with it)"
+        );
+    }
     match (s.before.get(key), s.after.get(key)) {
-        (Some(b), Some(a)) => format!(
-            "{} at detection → {} after recovery",
-            state_word(b),
-            state_word(a)
-        ),
-        (Some(b), None) => format!("{} at detection (not re-checked)", state_word(b)),
-        (None, Some(a)) => format!(
-            "not observed at detection → {} after recovery",
-            state_word(a)
-        ),
+        (Some(b), Some(a)) => format!("{} at detection → {} after recovery", word(b), word(a)),
+        (Some(b), None) => format!("{} at detection (not re-checked)", word(b)),
+        (None, Some(a)) => format!("not observed at detection → {} after recovery", word(a)),
         (None, None) => "not observed".to_owned(),
     }
 }
@@ -288,7 +293,8 @@ fn timeline(s: &Summary) -> String {
             String::new(),
         ));
     }
-    for step in &s.steps {
+    let not_applicable = s.steps.iter().filter(|st| is_condition_skip(st)).count();
+    for step in s.steps.iter().filter(|st| !is_condition_skip(st)) {
         let (result, duration) = step_cells(&step.result);
         rows.push((step.started, step.title.clone(), result, duration));
     }
@@ -316,7 +322,24 @@ fn timeline(s: &Summary) -> String {
             cell(&result)
         );
     }
+    if not_applicable > 0 {
+        let _ = writeln!(
+            md,
+            "\n{not_applicable} step(s) of other recovery paths did not apply (their condition was false)."
+        );
+    }
     md
+}
+
+/// A branch that did not apply: noise in a postmortem, counted instead of listed.
+fn is_condition_skip(step: &StepRecord) -> bool {
+    matches!(
+        step.result,
+        StepResult::Skipped {
+            by_operator: false,
+            ..
+        }
+    )
 }
 
 fn step_cells(result: &StepResult) -> (String, String) {

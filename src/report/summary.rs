@@ -53,6 +53,8 @@ pub struct Summary {
     pub new_authorization: Option<String>,
     pub revoked: Vec<String>,
     pub verified_at: Option<DateTime<Utc>>,
+    /// The last deploy/verify run that succeeded: proof for the write-only GitHub copy.
+    pub successful_run: Option<u64>,
     /// Writes, mints, revocations and workflow runs, for the timeline.
     pub facts: Vec<(DateTime<Utc>, String)>,
     pub finished: Option<(DateTime<Utc>, Outcome, String)>,
@@ -131,8 +133,11 @@ impl Summary {
             }
             EventKind::AuthorizationCreated { id, .. } => self.new_authorization = Some(id.clone()),
             EventKind::AuthorizationRevoked { id, .. } => self.revoked.push(id.clone()),
-            EventKind::WorkflowCompleted { conclusion, .. } if conclusion == "success" => {
+            EventKind::WorkflowCompleted {
+                conclusion, run_id, ..
+            } if conclusion == "success" => {
                 self.verified_at = Some(event.at);
+                self.successful_run = Some(*run_id);
             }
             EventKind::OperatorNote { kind, text } => self.notes.push((*kind, text.clone())),
             EventKind::SessionFinished { outcome, message } => {

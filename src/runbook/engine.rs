@@ -169,6 +169,8 @@ pub struct Engine {
     pub(crate) status: BTreeMap<String, StepStatus>,
     pub(crate) skipped_by_operator: Vec<String>,
     pub(crate) stale_apps: Vec<String>,
+    /// The deploy run the first audit saw is journaled once (the drift symptom).
+    pub(crate) deploy_observed: bool,
     started: bool,
 }
 
@@ -190,6 +192,7 @@ impl Engine {
             status: BTreeMap::new(),
             skipped_by_operator: Vec::new(),
             stale_apps: Vec::new(),
+            deploy_observed: false,
             started: false,
         }
     }

@@ -27,7 +27,7 @@ impl Engine {
             "dispatch_workflow" => self.dispatch_workflow(&p).await,
             "watch_workflow" => self.watch_workflow(&p).await,
             "check_health" => self.check_health(&p).await,
-            "write_postmortem" => self.write_postmortem(),
+            "write_postmortem" => self.write_postmortem(planned),
             "write_audit_entry" => self.write_audit_entry(&p).await,
             "list_authorizations" => self.list_authorizations(&p).await,
             "create_authorization" => self.create_authorization(&p).await,
@@ -108,11 +108,26 @@ impl Engine {
             AuditOptions::default(),
         )
         .await;
+        self.observe_deploy(&audit)?;
+        let github_stale = matches!(
+            audit.diagnosis,
+            drift::Diagnosis::GithubStale { .. }
+                | drift::Diagnosis::AppsStale {
+                    github_stale: true,
+                    ..
+                }
+        );
         for copy in audit.snapshot.copies() {
+            // GitHub's value is unreadable: its validity is what the diagnosis concluded.
+            let validity = if github_stale && copy.store == drift::Store::Github {
+                "stale".to_owned()
+            } else {
+                format!("{:?}", copy.validity).to_lowercase()
+            };
             self.emit(EventKind::StoreObserved {
                 store: store_ref(&copy.store),
                 fingerprint: copy.fingerprint,
-                validity: format!("{:?}", copy.validity).to_lowercase(),
+                validity,
                 matches_vault: copy.matches_vault,
                 version: copy.version.map(|v| v.to_string()),
                 error: copy.error.clone(),
@@ -124,6 +139,28 @@ impl Engine {
         self.secrets.live = audit.tokens.valid_live().map(|(_, t)| t.clone());
         self.secrets.vault = audit.tokens.vault.take();
         Ok(audit)
+    }
+
+    /// Journals the deploy run the audit saw (the drift symptom), once per session.
+    fn observe_deploy(&mut self, audit: &drift::Audit) -> Result<(), EngineError> {
+        let Some(run) = audit
+            .snapshot
+            .deploy
+            .as_ref()
+            .filter(|_| !self.deploy_observed)
+        else {
+            return Ok(());
+        };
+        self.deploy_observed = true;
+        self.emit(EventKind::DeployObserved {
+            workflow: run.workflow.clone(),
+            run_id: run.run_id,
+            status: run.status.clone().unwrap_or_default(),
+            conclusion: run.conclusion.clone(),
+            url: run.html_url.clone(),
+            invalid_token: run.failed_with_invalid_token,
+        })?;
+        Ok(())
     }
 
     async fn audit_drift(&mut self) -> Result<Done, EngineError> {
@@ -259,17 +296,26 @@ impl Engine {
     }
 
     /// Renders the postmortem as if the session completed now (the walk reached it).
-    fn write_postmortem(&mut self) -> Result<Done, EngineError> {
+    fn write_postmortem(&mut self, planned: &PlannedStep) -> Result<Done, EngineError> {
         let mut events = crate::runbook::journal::read(self.journal_path())?;
         let last = events.last().map_or(0, |e| e.seq + 1);
-        events.push(crate::runbook::event::Event {
-            seq: last,
-            at: chrono::Utc::now(),
-            kind: EventKind::SessionFinished {
+        let now = chrono::Utc::now();
+        // The file is written from inside this step: show the step and the session as the
+        // journal will record them a moment later, not as "interrupted".
+        let ending = [
+            EventKind::StepSucceeded {
+                step: planned.id.clone(),
+                summary: "postmortem written (this file)".into(),
+                duration_ms: 0,
+            },
+            EventKind::SessionFinished {
                 outcome: Outcome::Completed,
                 message: "recovered".into(),
             },
-        });
+        ];
+        for (seq, kind) in (last..).zip(ending) {
+            events.push(crate::runbook::event::Event { seq, at: now, kind });
+        }
         let pm = postmortem::render(&events);
         if self.deps().dry_run {
             return Ok(done("dry run: would write the postmortem"));
