@@ -245,7 +245,7 @@ fn answer(
     confirm: &ConfirmPrompt,
 ) -> Command {
     for change in preview {
-        eprintln!("    would change {change}");
+        eprintln!("    about to change {change}");
     }
     match confirm {
         ConfirmPrompt::Typed(word) => match &args.confirm_irreversible {
