@@ -263,6 +263,9 @@ impl GithubClient {
         options: FollowOptions,
     ) -> Result<WorkflowRun, VendorError> {
         let started = Instant::now();
+        // Poll soon after dispatch (short runs, and the queued→in_progress flip an operator
+        // watches), then back off to the configured interval: a handful of extra requests.
+        let mut wait = options.interval.min(Duration::from_millis(250));
         loop {
             let run = self.run(run_id).await?;
             if run.is_completed() {
@@ -275,7 +278,8 @@ impl GithubClient {
                     waited_secs: started.elapsed().as_secs(),
                 });
             }
-            tokio::time::sleep(options.interval).await;
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(options.interval);
         }
     }
 }
