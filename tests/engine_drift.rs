@@ -4,7 +4,8 @@
 mod common;
 
 use common::engine::{
-    DEFAULT, Options, assert_no_token_in_journal, confirm_all, finished, setup, until_step,
+    DEFAULT, Options, assert_every_copy_is, assert_no_token_in_journal, confirm_all, finished,
+    setup, until_step,
 };
 use keyturn::runbook::engine::{Command, Pending};
 use keyturn::runbook::event::{EventKind, Outcome};
@@ -15,17 +16,7 @@ const KEY: &str = "HEROKU_API_KEY";
 fn assert_all_equal_vault(state: &SimState) {
     let vault = state.vault_value().unwrap();
     assert!(state.token_is_valid(&vault));
-    assert_eq!(
-        state.github_secret_value(KEY).as_deref(),
-        Some(vault.as_str())
-    );
-    for app in state.app_names() {
-        assert_eq!(
-            state.app_config_var(&app, KEY).as_deref(),
-            Some(vault.as_str()),
-            "{app}"
-        );
-    }
+    assert_every_copy_is(state, &vault);
 }
 
 #[tokio::test]

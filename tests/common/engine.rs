@@ -10,7 +10,7 @@ use keyturn::runbook::event::{Event, Outcome};
 use keyturn::runbook::journal::{self, Journal};
 use keyturn::runbook::loader;
 use keyturn::runbook::{Origin, Runbook};
-use keyturn::sim::{Scenario, SimHandle};
+use keyturn::sim::{Scenario, SimHandle, SimState};
 use keyturn::vendors::Vendors;
 use keyturn::vendors::github::FollowOptions;
 use tempfile::TempDir;
@@ -129,5 +129,23 @@ pub fn finished(pending: &Pending) -> Outcome {
     match pending {
         Pending::Finished(outcome) => *outcome,
         other => panic!("not finished: {other:?}"),
+    }
+}
+
+/// The vault, the GitHub secret and every app's config var all hold `value`.
+pub fn assert_every_copy_is(state: &SimState, value: &str) {
+    let key = "HEROKU_API_KEY";
+    assert_eq!(state.vault_value().as_deref(), Some(value), "vault");
+    assert_eq!(
+        state.github_secret_value(key).as_deref(),
+        Some(value),
+        "GitHub"
+    );
+    for app in state.app_names() {
+        assert_eq!(
+            state.app_config_var(&app, key).as_deref(),
+            Some(value),
+            "{app}"
+        );
     }
 }
