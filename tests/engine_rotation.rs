@@ -140,6 +140,20 @@ async fn refuses_to_revoke_the_authorization_the_vault_holds() {
     );
 }
 
+/// After a mint the vault must hold the new token before the OLD authorization goes: here
+/// the new token validated but was never stored, so the vault still depends on OLD.
+#[tokio::test]
+async fn refuses_to_revoke_old_while_the_vault_lacks_the_new_token() {
+    let validate = "[[step]]\nid = \"validate\"\ntitle = \"v\"\naction = \"validate_token\"\nparams = { source = \"new\" }\n";
+    let (error, s) = refusal(&format!("{PRECHECK}{CREATE}{validate}{REVOKE}"), &[]).await;
+    assert!(error.contains("the vault holds now"), "{error}");
+    assert!(
+        s.sim
+            .state()
+            .token_is_valid(&s.sim.state().vault_value().unwrap())
+    );
+}
+
 #[tokio::test]
 async fn refuses_to_revoke_while_a_consumer_step_failed() {
     let consumer = r#"

@@ -45,19 +45,31 @@ impl Engine {
             .map(|s| s.id.clone())
     }
 
-    /// True when the vault's current value is the token of authorization `id`.
+    /// True when the vault's current value may be the token of authorization `id`.
+    ///
+    /// Sound even when Heroku's listing hides tokens (the SOP treats them as shown once):
+    /// after a mint the answer follows from whether the vault holds this session's new
+    /// token; without a mint, `id` must be proven not to have issued the vault's value, and
+    /// an unprovable case counts as "holds".
     async fn vault_holds(&self, id: &str) -> Result<bool, EngineError> {
         let deps = self.deps();
         let name = deps.config.secret.name.to_string();
         let vault = deps.vendors.vault.read_secret(&name).await?.secret_value;
+        if let Some(new) = &self.secrets.new {
+            // Revoking this session's own (broken) authorization: only if the vault moved on
+            // without it. Revoking any other: only once the vault holds the new token, which
+            // that authorization cannot have issued.
+            let holds_new = new.same_value(&vault);
+            let revoking_new = self.secrets.new_authorization.as_deref() == Some(id);
+            return Ok(holds_new == revoking_new);
+        }
         let list = deps.vendors.heroku.list_authorizations().await?;
-        Ok(list.iter().any(|a| {
-            a.id == id
-                && a.access_token
-                    .as_ref()
-                    .and_then(|t| t.token.as_ref())
-                    .is_some_and(|t| t.same_value(&vault))
-        }))
+        let token_of = |a: &crate::vendors::heroku::Authorization| {
+            a.access_token.as_ref().and_then(|t| t.token.clone())
+        };
+        Ok(list
+            .iter()
+            .any(|a| a.id == id && token_of(a).is_none_or(|t| t.same_value(&vault))))
     }
 }
 
