@@ -117,17 +117,11 @@ async fn read(
     Path(name): Path<String>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Err(refusal) = authenticate(&ctx, &headers) {
-        return refusal;
-    }
-    let scope = match Scope::of_query(&q) {
-        Ok(s) => s,
+    let scope = match read_prelude(&ctx, &headers, &q) {
+        Ok(scope) => scope,
         Err(refusal) => return refusal,
     };
     let w = ctx.state.lock();
-    if let Err(refusal) = scope.check(&w.vault) {
-        return refusal;
-    }
     let Some(secret) = position(&w.vault, &scope, &name).map(|i| &w.vault.secrets[i]) else {
         return not_found(&name);
     };
@@ -143,6 +137,18 @@ async fn read(
         ),
         None => not_found(&name),
     }
+}
+
+/// Shared start of the read routes: auth, scope from the query, project check.
+fn read_prelude(
+    ctx: &Ctx,
+    headers: &HeaderMap,
+    query: &HashMap<String, String>,
+) -> Result<Scope, Response> {
+    authenticate(ctx, headers)?;
+    let scope = Scope::of_query(query)?;
+    scope.check(&ctx.state.lock().vault)?;
+    Ok(scope)
 }
 
 /// Shared start of the write routes: auth, JSON body, scope, project check.
@@ -265,17 +271,11 @@ async fn list(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    if let Err(refusal) = authenticate(&ctx, &headers) {
-        return refusal;
-    }
-    let scope = match Scope::of_query(&q) {
-        Ok(s) => s,
+    let scope = match read_prelude(&ctx, &headers, &q) {
+        Ok(scope) => scope,
         Err(refusal) => return refusal,
     };
     let w = ctx.state.lock();
-    if let Err(refusal) = scope.check(&w.vault) {
-        return refusal;
-    }
     let recursive = q.get("recursive").is_some_and(|r| r == "true");
     let secrets: Vec<Value> = w
         .vault
