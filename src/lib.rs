@@ -11,4 +11,5 @@ pub mod report;
 pub mod runbook;
 pub mod secret;
 pub mod sim;
+pub mod tui;
 pub mod vendors;

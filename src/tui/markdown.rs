@@ -1,0 +1,1 @@
+//! Step bodies are markdown; this turns them into styled ratatui text.
