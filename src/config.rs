@@ -9,6 +9,7 @@
 
 pub mod credentials;
 mod fields;
+pub mod keymap;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -32,6 +33,8 @@ pub struct Config {
     pub audit: AuditConfig,
     #[serde(default)]
     pub clipboard: ClipboardConfig,
+    #[serde(default)]
+    pub tui: TuiConfig,
     /// Consumers keyturn cannot write (a laptop's shell profile, a pipeline owned by
     /// someone else): each becomes a confirm-only step.
     #[serde(default)]
@@ -142,6 +145,33 @@ impl Default for ClipboardConfig {
     fn default() -> Self {
         ClipboardConfig {
             clear_after_secs: 30,
+        }
+    }
+}
+
+/// The terminal UI: how often the store panels poll, and the keymap.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TuiConfig {
+    /// Seconds between two reads of a store (each store has its own poller). Heroku's
+    /// pollers stretch this on big accounts so polling stays under a quarter of the
+    /// 4500/hour budget.
+    #[serde(default = "default_refresh_secs")]
+    pub refresh_secs: u64,
+    /// Action name → keys; an entry replaces that action's default keys.
+    #[serde(default)]
+    pub keymap: keymap::Keymap,
+}
+
+fn default_refresh_secs() -> u64 {
+    30
+}
+
+impl Default for TuiConfig {
+    fn default() -> Self {
+        TuiConfig {
+            refresh_secs: default_refresh_secs(),
+            keymap: keymap::Keymap::default(),
         }
     }
 }

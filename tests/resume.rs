@@ -51,7 +51,7 @@ fn resume_without_sessions_is_bad_input() {
         dir.path().to_str().unwrap(),
     ])
     .unwrap();
-    let Sub::Resume(args) = cli.command else {
+    let Some(Sub::Resume(args)) = cli.command else {
         panic!()
     };
     assert_eq!(resume::run(&args), 2);

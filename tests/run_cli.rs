@@ -11,7 +11,7 @@ use keyturn::sim::Scenario;
 
 fn args(line: &[&str]) -> RunArgs {
     let cli = Cli::try_parse_from(line).unwrap();
-    let Sub::Run(args) = cli.command else {
+    let Some(Sub::Run(args)) = cli.command else {
         panic!()
     };
     args

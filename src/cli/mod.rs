@@ -8,6 +8,7 @@ pub mod resume;
 pub mod run;
 mod runbooks;
 pub mod sim;
+pub mod tui_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,6 +17,9 @@ use clap::{Parser, Subcommand};
 
 const EXAMPLES: &str = "\
 Examples:
+  keyturn demo                             the TUI against a simulated drift (no setup needed)
+  keyturn                                  the TUI against the configured stores
+  keyturn check                            audit every copy once (exit 0 in sync, 1 drift)
   keyturn config check                     validate ./keyturn.toml and show credential sources
   keyturn --config ops/keyturn.toml config check
   keyturn postmortem                       postmortem of the newest session (journal)
@@ -40,13 +44,18 @@ pub struct Cli {
     /// Config file to use instead of the search order below.
     #[arg(long, global = true, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// Without a command: the TUI against the configured stores (`keyturn tui`).
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Open the simulator with a drift scenario and the TUI on it: no config, no credentials.
+    Demo(tui_cmd::DemoArgs),
+    /// The terminal UI against the configured stores (the default command).
+    Tui(tui_cmd::TuiArgs),
     /// Inspect the configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
@@ -96,7 +105,12 @@ pub fn main() -> ExitCode {
         eprintln!("keyturn: warning: could not make the process non-dumpable: {why}");
     }
     let cli = Cli::parse();
-    let code = match cli.command {
+    let command = cli
+        .command
+        .unwrap_or_else(|| Command::Tui(tui_cmd::TuiArgs::default()));
+    let code = match command {
+        Command::Demo(args) => tui_cmd::demo(&args),
+        Command::Tui(args) => tui_cmd::tui(&args, cli.config.as_deref()),
         Command::Config(ConfigCommand::Check) => config_cmd::check(cli.config.as_deref()),
         Command::Postmortem(args) => postmortem_cmd::run(&args, cli.config.as_deref()),
         Command::Runbooks(command) => runbooks::run(&command),

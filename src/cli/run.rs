@@ -104,7 +104,9 @@ async fn run_async(args: &RunArgs, explicit: Option<&std::path::Path>, runbook: 
     code
 }
 
-fn configured(explicit: Option<&std::path::Path>) -> anyhow::Result<(Config, Credentials)> {
+pub(crate) fn configured(
+    explicit: Option<&std::path::Path>,
+) -> anyhow::Result<(Config, Credentials)> {
     let env = CredentialEnv::from_process();
     let mut config = Config::discover(explicit)?;
     config

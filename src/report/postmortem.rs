@@ -391,6 +391,22 @@ pub fn write(dir: &Path, postmortem: &Postmortem) -> Result<PathBuf, ReportError
     placed
 }
 
+/// Replaces this session's own postmortem at `path` (the operator added notes after it was
+/// written): temp file in the same folder, fsync, rename — a reader never sees half a file.
+pub fn rewrite(path: &Path, postmortem: &Postmortem) -> Result<(), ReportError> {
+    let err = |p: &Path| {
+        let p = p.to_owned();
+        move |source| ReportError::Write { path: p, source }
+    };
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let temp = dir.join(format!(".rewrite.{}.tmp", uuid::Uuid::new_v4().simple()));
+    let mut file = std::fs::File::create_new(&temp).map_err(err(&temp))?;
+    file.write_all(postmortem.markdown.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(err(&temp))?;
+    std::fs::rename(&temp, path).map_err(err(path))
+}
+
 fn place_without_overwrite(temp: &Path, dir: &Path, stem: &str) -> Result<PathBuf, ReportError> {
     for n in 1.. {
         let name = if n == 1 {

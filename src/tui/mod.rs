@@ -1,5 +1,88 @@
 //! The terminal UI: a view over the runbook engine and the per-store pollers. It holds no
-//! logic the non-interactive runner lacks (DESIGN.md "one engine, three faces").
+//! logic the non-interactive runner lacks (DESIGN.md "one engine, three faces"): the
+//! engine decides, the pollers observe, and the screen draws what both said.
 
+pub mod app;
 pub mod clipboard;
+pub mod event_loop;
 pub mod markdown;
+pub mod modal;
+pub mod panels;
+pub mod pollers;
+pub mod render;
+pub mod runbook_view;
+pub mod session;
+pub mod terminal;
+pub mod worker;
+
+use std::path::Path;
+
+use session::{Session, SessionOptions};
+
+use crate::config::Config;
+use crate::config::credentials::Credentials;
+
+/// Everything the face needs besides the config and credentials.
+pub struct TuiOptions {
+    pub session: SessionOptions,
+    /// "SIMULATION …" on top in the demo.
+    pub banner: Option<String>,
+    /// Where the log file goes (never the screen).
+    pub log_file: Option<std::path::PathBuf>,
+}
+
+/// Opens the TUI and runs it until the operator quits; the terminal is restored on every
+/// exit. Returns the line to print once the normal screen is back.
+pub async fn run(
+    config: Config,
+    creds: Credentials,
+    options: TuiOptions,
+) -> anyhow::Result<String> {
+    if let Some(path) = &options.log_file {
+        log_to_file(path)?;
+    }
+    let mut session = Session::start(config, creds, options.session, None)?;
+    session.app.banner = options.banner;
+    session.app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let mut guard = terminal::TerminalGuard::enter()?;
+    let result = event_loop::run(&mut guard, &mut session).await;
+    drop(guard);
+    result?;
+    Ok(farewell(&session))
+}
+
+fn farewell(session: &Session) -> String {
+    let view = &session.app.view;
+    match (&view.session, view.outcome) {
+        (Some(id), Some(outcome)) => format!(
+            "keyturn: session {id} {}.",
+            runbook_view::outcome_name(outcome)
+        ),
+        (Some(id), None) => format!(
+            "keyturn: session {id} left under way; every store is as it was. `keyturn resume {id}` shows where it stopped."
+        ),
+        _ => "keyturn: no runbook was started.".to_owned(),
+    }
+}
+
+/// `tracing` to a file under the state dir: the screen belongs to the TUI.
+fn log_to_file(path: &Path) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(std::sync::Mutex::new(file))
+        .with_ansi(false)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("KEYTURN_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("keyturn=info")),
+        )
+        .finish();
+    // A second session in one process (tests) keeps the first subscriber.
+    let _ = tracing::subscriber::set_global_default(subscriber);
+    Ok(())
+}

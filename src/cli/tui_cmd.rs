@@ -1,0 +1,186 @@
+//! `keyturn` / `keyturn tui` (the TUI against the configured stores) and `keyturn demo`
+//! (the TUI against the embedded simulator: no config, no credentials, no network).
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::config::Config;
+use crate::config::credentials::Credentials;
+use crate::runbook::Registry;
+use crate::runbook::engine::{Clipboard, NoClipboard};
+use crate::runbook::journal;
+use crate::sim::{Scenario, Sim, SimOptions};
+use crate::tui::TuiOptions;
+use crate::tui::session::SessionOptions;
+use crate::vendors::github::FollowOptions;
+
+use super::exit;
+
+/// Arguments of `keyturn tui`.
+#[derive(Debug, Default, clap::Args)]
+pub struct TuiArgs {
+    /// The runbook to walk (default: picked from the diagnosis — drift recovery when the
+    /// copies drifted; when all are in sync, the rotation is offered).
+    #[arg(long, value_name = "NAME")]
+    pub runbook: Option<String>,
+    /// Read everything and preview every write, but write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Directory of runbook files that override or add to the embedded ones.
+    #[arg(long, value_name = "DIR")]
+    pub runbook_dir: Option<PathBuf>,
+    /// Folder of session journals (default: `$XDG_STATE_HOME/keyturn/sessions`).
+    #[arg(long, value_name = "DIR", env = "KEYTURN_SESSIONS_DIR")]
+    pub sessions_dir: Option<PathBuf>,
+    /// Actor of the audit entry (default: the Heroku account's email).
+    #[arg(long, value_name = "EMAIL")]
+    pub actor: Option<String>,
+}
+
+/// Arguments of `keyturn demo`.
+#[derive(Debug, clap::Args)]
+pub struct DemoArgs {
+    /// The simulated situation to open on.
+    #[arg(long, value_name = "SCENARIO", default_value = "github-stale")]
+    pub scenario: Scenario,
+    /// The runbook to walk (default: picked from the diagnosis).
+    #[arg(long, value_name = "NAME")]
+    pub runbook: Option<String>,
+    /// Simulate this many Heroku apps instead of the SOP's four.
+    #[arg(long, value_name = "N")]
+    pub apps: Option<usize>,
+    /// Where the demo's journals, postmortems and audit log go
+    /// (default: `$XDG_STATE_HOME/keyturn/demo`).
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+/// `keyturn tui`: the TUI against the configured stores.
+pub fn tui(args: &TuiArgs, explicit: Option<&Path>) -> u8 {
+    let (config, creds) = match super::run::configured(explicit) {
+        Ok(found) => found,
+        Err(err) => return bad_input(&format!("{err:#}")),
+    };
+    let registry = match Registry::load(args.runbook_dir.as_deref()) {
+        Ok(registry) => registry,
+        Err(err) => return bad_input(&format!("{err:#}")),
+    };
+    let session = SessionOptions {
+        runbook: args.runbook.clone(),
+        registry,
+        sessions_dir: args.sessions_dir.clone(),
+        dry_run: args.dry_run,
+        actor: args.actor.clone(),
+        follow: FollowOptions::default(),
+        refresh: Duration::from_secs(config.tui.refresh_secs.max(1)),
+        clipboard: clipboard_factory(),
+    };
+    let options = TuiOptions {
+        session,
+        banner: args
+            .dry_run
+            .then(|| "DRY RUN — keyturn reads everything and writes nothing".to_owned()),
+        log_file: log_file(),
+    };
+    open(config, &creds, options)
+}
+
+/// `keyturn demo`: simulator + TUI.
+pub fn demo(args: &DemoArgs) -> u8 {
+    let dir = match args.dir.clone().map_or_else(demo_dir, Ok) {
+        Ok(dir) => dir,
+        Err(err) => return bad_input(&format!("{err:#}")),
+    };
+    let rt = match super::check::runtime() {
+        Ok(rt) => rt,
+        Err(err) => return bad_input(&err.to_string()),
+    };
+    let sim_options = SimOptions {
+        apps: args.apps,
+        ..SimOptions::default()
+    };
+    let handle = match rt.block_on(Sim::start(args.scenario, sim_options)) {
+        Ok(handle) => handle,
+        Err(err) => return bad_input(&err.to_string()),
+    };
+    let mut config = handle.config();
+    config.postmortem.dir = dir.join("postmortems");
+    config.audit.path = dir.join("audit-log.jsonl");
+    let session = SessionOptions {
+        runbook: args.runbook.clone(),
+        registry: match Registry::load(None) {
+            Ok(registry) => registry,
+            Err(err) => return bad_input(&format!("{err:#}")),
+        },
+        sessions_dir: Some(dir.join("sessions")),
+        dry_run: false,
+        actor: None,
+        follow: FollowOptions {
+            interval: Duration::from_millis(500),
+            ..FollowOptions::default()
+        },
+        refresh: Duration::from_secs(config.tui.refresh_secs.max(1)),
+        clipboard: clipboard_factory(),
+    };
+    let banner = format!(
+        "SIMULATION ({}) — simulated Heroku, GitHub and Infisical on loopback; nothing real is touched · files in {}",
+        args.scenario,
+        dir.display()
+    );
+    let options = TuiOptions {
+        session,
+        banner: Some(banner),
+        log_file: Some(dir.join("keyturn.log")),
+    };
+    let creds = handle.keyturn_credentials();
+    let code = open_in(&rt, config, &creds, options);
+    rt.block_on(handle.shutdown());
+    code
+}
+
+fn open(config: Config, creds: &Credentials, options: TuiOptions) -> u8 {
+    match super::check::runtime() {
+        Ok(rt) => open_in(&rt, config, creds, options),
+        Err(err) => bad_input(&err.to_string()),
+    }
+}
+
+fn open_in(
+    rt: &tokio::runtime::Runtime,
+    config: Config,
+    creds: &Credentials,
+    options: TuiOptions,
+) -> u8 {
+    match rt.block_on(crate::tui::run(config, creds.clone(), options)) {
+        Ok(farewell) => {
+            println!("{farewell}");
+            exit::OK
+        }
+        Err(err) => {
+            eprintln!("keyturn: {err:#}");
+            exit::DRIFT_OR_FAILED
+        }
+    }
+}
+
+fn clipboard_factory() -> Box<dyn FnMut() -> Box<dyn Clipboard> + Send> {
+    Box::new(|| Box::new(NoClipboard) as Box<dyn Clipboard>)
+}
+
+fn demo_dir() -> anyhow::Result<PathBuf> {
+    let sessions = journal::sessions_dir()?;
+    let state = sessions
+        .parent()
+        .map_or_else(|| sessions.clone(), Path::to_path_buf);
+    Ok(state.join("demo"))
+}
+
+fn log_file() -> Option<PathBuf> {
+    let sessions = journal::sessions_dir().ok()?;
+    Some(sessions.parent()?.join("keyturn.log"))
+}
+
+fn bad_input(err: &str) -> u8 {
+    eprintln!("keyturn: {err}");
+    exit::BAD_INPUT
+}

@@ -1,0 +1,385 @@
+//! The TUI's vocabulary of actions and the keys bound to them, as the config names them.
+//!
+//! It lives in the config (not in `tui`) so a bad binding is reported like every other
+//! config error, with file, line and column, and so nothing here knows about a terminal:
+//! a key is a [`KeyChord`] (a code plus modifiers), which the TUI builds from crossterm's
+//! events.
+//!
+//! ```toml
+//! [tui.keymap]
+//! skip = ["s", "ctrl-s"]   # replaces the default keys of `skip`
+//! ```
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Deserializer};
+
+/// Everything the operator can ask the TUI for. The serde names are what `[tui.keymap]` uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Leave keyturn (asks first while a runbook is under way; the journal stays resumable).
+    Quit,
+    /// Show or hide the list of keys.
+    Help,
+    /// Re-read every store now instead of waiting for the next poll.
+    Refresh,
+    /// Run the pending step (opens the confirmation), or answer "yes" in a dialog.
+    Confirm,
+    /// Close a dialog or answer "no".
+    Cancel,
+    /// Skip the pending or failed step, with a reason that goes into the journal.
+    Skip,
+    /// Run the failed step again.
+    Retry,
+    /// Undo what this session changed so far (refused after the point of no return).
+    RollBack,
+    /// Stop the runbook here, leaving the stores as they are.
+    Abort,
+    /// Write an operator note (root cause, follow-up) for the postmortem.
+    Note,
+    /// Show the copied token for 10 seconds (Path A only).
+    Reveal,
+    /// Scroll the step body up one line.
+    ScrollUp,
+    /// Scroll the step body down one line.
+    ScrollDown,
+    /// Scroll the step body up one page.
+    PageUp,
+    /// Scroll the step body down one page.
+    PageDown,
+}
+
+impl Action {
+    /// Every action, in the order the help overlay lists them.
+    pub const ALL: [Action; 15] = [
+        Action::Confirm,
+        Action::Cancel,
+        Action::Skip,
+        Action::Retry,
+        Action::RollBack,
+        Action::Abort,
+        Action::Note,
+        Action::Reveal,
+        Action::Refresh,
+        Action::ScrollUp,
+        Action::ScrollDown,
+        Action::PageUp,
+        Action::PageDown,
+        Action::Help,
+        Action::Quit,
+    ];
+
+    /// What the help overlay says the action does.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Action::Quit => "quit (asks first during a runbook; resumable)",
+            Action::Help => "show / hide this help",
+            Action::Refresh => "re-read every store now",
+            Action::Confirm => "run the pending step / yes",
+            Action::Cancel => "close the dialog / no",
+            Action::Skip => "skip the step (asks for a reason)",
+            Action::Retry => "retry the failed step",
+            Action::RollBack => "roll back this session's changes",
+            Action::Abort => "abort the runbook here",
+            Action::Note => "add a note: root cause, follow-up",
+            Action::Reveal => "reveal the copied token for 10 s",
+            Action::ScrollUp => "scroll the step up",
+            Action::ScrollDown => "scroll the step down",
+            Action::PageUp => "scroll the step up a page",
+            Action::PageDown => "scroll the step down a page",
+        }
+    }
+
+    /// The keys bound when the config says nothing (vim keys and arrows both work).
+    fn default_keys(self) -> &'static [&'static str] {
+        match self {
+            Action::Quit => &["q", "ctrl-c"],
+            Action::Help => &["?", "f1"],
+            Action::Refresh => &["r", "f5"],
+            Action::Confirm => &["enter", "y"],
+            Action::Cancel => &["esc", "n"],
+            Action::Skip => &["s"],
+            Action::Retry => &["t"],
+            Action::RollBack => &["b"],
+            Action::Abort => &["a"],
+            Action::Note => &["i"],
+            Action::Reveal => &["v"],
+            Action::ScrollUp => &["k", "up"],
+            Action::ScrollDown => &["j", "down"],
+            Action::PageUp => &["pgup", "ctrl-u"],
+            Action::PageDown => &["pgdn", "ctrl-d", "space"],
+        }
+    }
+}
+
+/// A key without modifiers' meaning attached yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Key {
+    Char(char),
+    Enter,
+    Esc,
+    Tab,
+    BackTab,
+    Backspace,
+    Up,
+    Down,
+    Left,
+    Right,
+    PageUp,
+    PageDown,
+    Home,
+    End,
+    F(u8),
+}
+
+/// A key with its modifiers, e.g. `ctrl-c`. Letters keep their case: `R` is not `r`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct KeyChord {
+    pub key: Key,
+    pub ctrl: bool,
+    pub alt: bool,
+}
+
+impl KeyChord {
+    /// A plain key.
+    pub fn plain(key: Key) -> KeyChord {
+        KeyChord {
+            key,
+            ctrl: false,
+            alt: false,
+        }
+    }
+
+    /// Parses `q`, `?`, `enter`, `ctrl-c`, `alt-x`, `f5`, `pgdn`, `space`…
+    pub fn parse(text: &str) -> Result<KeyChord, String> {
+        let mut rest = text;
+        let (mut ctrl, mut alt) = (false, false);
+        loop {
+            if let Some(r) = rest.strip_prefix("ctrl-").filter(|r| !r.is_empty()) {
+                (ctrl, rest) = (true, r);
+            } else if let Some(r) = rest.strip_prefix("alt-").filter(|r| !r.is_empty()) {
+                (alt, rest) = (true, r);
+            } else {
+                break;
+            }
+        }
+        let key = parse_key(rest).ok_or_else(|| {
+            format!("unknown key `{text}`: use a single character, or ctrl-/alt- plus one of enter esc tab backtab backspace up down left right pgup pgdn home end space f1..f12")
+        })?;
+        Ok(KeyChord { key, ctrl, alt })
+    }
+}
+
+fn parse_key(text: &str) -> Option<Key> {
+    let mut chars = text.chars();
+    if let (Some(c), None) = (chars.next(), chars.next()) {
+        return Some(Key::Char(c));
+    }
+    let key = match text {
+        "enter" | "return" => Key::Enter,
+        "esc" | "escape" => Key::Esc,
+        "tab" => Key::Tab,
+        "backtab" | "shift-tab" => Key::BackTab,
+        "backspace" => Key::Backspace,
+        "up" => Key::Up,
+        "down" => Key::Down,
+        "left" => Key::Left,
+        "right" => Key::Right,
+        "pgup" | "pageup" => Key::PageUp,
+        "pgdn" | "pagedown" => Key::PageDown,
+        "home" => Key::Home,
+        "end" => Key::End,
+        "space" => Key::Char(' '),
+        f => {
+            let n: u8 = f.strip_prefix('f')?.parse().ok()?;
+            return (1..=12).contains(&n).then_some(Key::F(n));
+        }
+    };
+    Some(key)
+}
+
+impl fmt::Display for KeyChord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.ctrl {
+            f.write_str("ctrl-")?;
+        }
+        if self.alt {
+            f.write_str("alt-")?;
+        }
+        match self.key {
+            Key::Char(' ') => f.write_str("space"),
+            Key::Char(c) => write!(f, "{c}"),
+            Key::Enter => f.write_str("enter"),
+            Key::Esc => f.write_str("esc"),
+            Key::Tab => f.write_str("tab"),
+            Key::BackTab => f.write_str("shift-tab"),
+            Key::Backspace => f.write_str("backspace"),
+            Key::Up => f.write_str("↑"),
+            Key::Down => f.write_str("↓"),
+            Key::Left => f.write_str("←"),
+            Key::Right => f.write_str("→"),
+            Key::PageUp => f.write_str("pgup"),
+            Key::PageDown => f.write_str("pgdn"),
+            Key::Home => f.write_str("home"),
+            Key::End => f.write_str("end"),
+            Key::F(n) => write!(f, "f{n}"),
+        }
+    }
+}
+
+/// Which keys run which action: the defaults, with the config's entries replacing whole
+/// actions. A key bound to two actions is an error, reported at the `[tui.keymap]` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Keymap {
+    bindings: BTreeMap<Action, Vec<KeyChord>>,
+}
+
+impl Default for Keymap {
+    fn default() -> Self {
+        let bindings = Action::ALL
+            .iter()
+            .map(|a| {
+                let keys = a.default_keys().iter();
+                (*a, keys.filter_map(|k| KeyChord::parse(k).ok()).collect())
+            })
+            .collect();
+        Keymap { bindings }
+    }
+}
+
+impl Keymap {
+    /// The action bound to `chord`, if any.
+    pub fn action(&self, chord: KeyChord) -> Option<Action> {
+        self.bindings
+            .iter()
+            .find(|(_, keys)| keys.contains(&chord))
+            .map(|(action, _)| *action)
+    }
+
+    /// The keys of `action`, for the footer and the help overlay.
+    pub fn keys(&self, action: Action) -> &[KeyChord] {
+        self.bindings.get(&action).map_or(&[], Vec::as_slice)
+    }
+
+    /// The first key of `action` as text (`"?"`), or `"unbound"`.
+    pub fn first_key(&self, action: Action) -> String {
+        self.keys(action)
+            .first()
+            .map_or_else(|| "unbound".to_owned(), ToString::to_string)
+    }
+
+    /// Replaces the keys of the actions in `overrides`, then checks no key does two things.
+    pub fn with_overrides(
+        mut self,
+        overrides: BTreeMap<Action, Vec<String>>,
+    ) -> Result<Keymap, String> {
+        for (action, keys) in overrides {
+            let chords = keys
+                .iter()
+                .map(|k| KeyChord::parse(k))
+                .collect::<Result<Vec<_>, _>>()?;
+            self.bindings.insert(action, chords);
+        }
+        self.check_unique()?;
+        Ok(self)
+    }
+
+    fn check_unique(&self) -> Result<(), String> {
+        let mut seen: BTreeMap<KeyChord, Action> = BTreeMap::new();
+        for (action, keys) in &self.bindings {
+            for key in keys {
+                if let Some(other) = seen.insert(*key, *action) {
+                    return Err(format!(
+                        "key `{key}` is bound to both `{}` and `{}`: rebind one of them",
+                        snake(other),
+                        snake(*action)
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The config name of an action (`roll_back`).
+pub fn snake(action: Action) -> String {
+    let debug = format!("{action:?}");
+    let mut out = String::new();
+    for (i, c) in debug.chars().enumerate() {
+        if c.is_uppercase() && i > 0 {
+            out.push('_');
+        }
+        out.push(c.to_ascii_lowercase());
+    }
+    out
+}
+
+impl<'de> Deserialize<'de> for Keymap {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let overrides = BTreeMap::<Action, Vec<String>>::deserialize(deserializer)?;
+        Keymap::default()
+            .with_overrides(overrides)
+            .map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_bind_vim_keys_and_arrows_without_clashes() {
+        let map = Keymap::default();
+        assert!(map.check_unique().is_ok());
+        let down = |k| map.action(KeyChord::plain(k));
+        assert_eq!(down(Key::Char('j')), Some(Action::ScrollDown));
+        assert_eq!(down(Key::Down), Some(Action::ScrollDown));
+        assert_eq!(down(Key::Char('?')), Some(Action::Help));
+        let ctrl_c = KeyChord::parse("ctrl-c").unwrap();
+        assert_eq!(map.action(ctrl_c), Some(Action::Quit));
+        assert!(Action::ALL.iter().all(|a| !map.keys(*a).is_empty()));
+    }
+
+    #[test]
+    fn overrides_replace_an_action_and_clashes_are_named() {
+        let mut o = BTreeMap::new();
+        o.insert(Action::Skip, vec!["x".to_owned()]);
+        let map = Keymap::default().with_overrides(o).unwrap();
+        assert_eq!(
+            map.action(KeyChord::plain(Key::Char('x'))),
+            Some(Action::Skip)
+        );
+        assert_eq!(map.action(KeyChord::plain(Key::Char('s'))), None);
+        let mut clash = BTreeMap::new();
+        clash.insert(Action::Skip, vec!["q".to_owned()]);
+        let err = Keymap::default().with_overrides(clash).unwrap_err();
+        assert!(
+            err.contains("`q`") && err.contains("quit") && err.contains("skip"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn key_names_parse_and_print_back() {
+        for text in [
+            "q", "R", "ctrl-c", "alt-x", "f5", "pgdn", "enter", "space", "esc",
+        ] {
+            let chord = KeyChord::parse(text).unwrap();
+            assert_eq!(
+                KeyChord::parse(&chord.to_string()).ok(),
+                Some(chord),
+                "{text}"
+            );
+        }
+        assert!(KeyChord::parse("ctrl-").is_err());
+        assert!(KeyChord::parse("f13").is_err());
+        assert!(
+            KeyChord::parse("hyper-x")
+                .unwrap_err()
+                .contains("unknown key")
+        );
+        assert_eq!(snake(Action::RollBack), "roll_back");
+    }
+}

@@ -1,0 +1,102 @@
+//! The two bottom lines: a transient status (a refusal, a hint) and the footer with the
+//! diagnosis, the vendors' remaining rate-limit budget, the clipboard countdown and the
+//! keys that are always one press away.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::Theme;
+use crate::config::keymap::Action;
+use crate::tui::app::App;
+use crate::vendors::RateBudget;
+
+/// The footer's height: one line when it fits, two on narrow screens.
+pub fn height(width: u16) -> u16 {
+    if width >= 140 { 1 } else { 2 }
+}
+
+/// The status line.
+pub fn render_status(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
+    let line = match &app.status {
+        Some(text) => Line::styled(format!(" {text}"), theme.warn()),
+        None => Line::raw(""),
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+/// The footer.
+pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
+    let mut spans = facts(app, theme);
+    spans.push(Span::styled(" │ ", theme.dim()));
+    spans.extend(keys(app, theme));
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)).wrap(Wrap { trim: true }),
+        area,
+    );
+}
+
+fn facts(app: &App, theme: Theme) -> Vec<Span<'static>> {
+    let diagnosis = app
+        .view
+        .diagnosis
+        .clone()
+        .unwrap_or_else(|| "auditing…".to_owned());
+    let mut spans = vec![
+        Span::styled(" diagnosis: ", theme.dim()),
+        Span::styled(diagnosis, theme.title()),
+    ];
+    if let Some(path) = &app.view.path {
+        spans.push(Span::raw(format!(" · {path}")));
+    }
+    spans.push(Span::styled(
+        format!(" · rate: heroku {}", budget(app.panels.heroku_rate)),
+        theme.dim(),
+    ));
+    if let Some(github) = app.panels.github_rate {
+        spans.push(Span::styled(
+            format!(" github {}", budget(github)),
+            theme.dim(),
+        ));
+    }
+    if let Some(countdown) = clipboard(app) {
+        spans.push(Span::styled(format!(" · {countdown}"), theme.warn()));
+    }
+    spans
+}
+
+fn budget(rate: RateBudget) -> String {
+    match (rate.remaining, rate.limit) {
+        (Some(left), Some(limit)) => format!("{left}/{limit}"),
+        (Some(left), None) => format!("{left} left"),
+        _ => "?".to_owned(),
+    }
+}
+
+fn clipboard(app: &App) -> Option<String> {
+    app.clipboard
+        .as_ref()
+        .and_then(|c| c.footer(std::time::Instant::now()))
+}
+
+fn keys(app: &App, theme: Theme) -> Vec<Span<'static>> {
+    let shown = [
+        (Action::Confirm, "confirm"),
+        (Action::Skip, "skip"),
+        (Action::Retry, "retry"),
+        (Action::RollBack, "roll back"),
+        (Action::Abort, "abort"),
+        (Action::Note, "note"),
+        (Action::Refresh, "refresh"),
+        (Action::Help, "help"),
+        (Action::Quit, "quit"),
+    ];
+    let mut spans = Vec::new();
+    for (action, label) in shown {
+        let key = app.keymap.first_key(action);
+        spans.push(Span::styled(key, theme.key()));
+        spans.push(Span::raw(format!(" {label}  ")));
+    }
+    spans
+}

@@ -1,0 +1,231 @@
+//! Dialogs and the help overlay, drawn over the screen's centre.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use super::Theme;
+use crate::config::keymap::{Action, snake};
+use crate::runbook::engine::ConfirmPrompt;
+use crate::tui::app::App;
+use crate::tui::modal::{Modal, ROOT_CAUSES};
+use crate::tui::runbook_view::note_name;
+
+/// Draws the open dialog, then the help overlay if it is up.
+pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
+    if let Some(modal) = &app.modal {
+        let (title, lines) = content(app, theme, modal);
+        let height = u16::try_from(lines.len())
+            .unwrap_or(u16::MAX)
+            .saturating_add(2);
+        let rect = centered(area, 76, height.min(area.height));
+        frame.render_widget(Clear, rect);
+        let block = Block::bordered().title(Span::styled(format!(" {title} "), theme.title()));
+        let paragraph = Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false });
+        frame.render_widget(paragraph, rect);
+    }
+    if app.help {
+        help(app, theme, frame, area);
+    }
+}
+
+fn centered(area: Rect, width_pct: u16, height: u16) -> Rect {
+    let [row] = Layout::vertical([Constraint::Length(height)])
+        .flex(Flex::Center)
+        .areas(area);
+    let [rect] = Layout::horizontal([Constraint::Percentage(width_pct)])
+        .flex(Flex::Center)
+        .areas(row);
+    rect
+}
+
+fn key(app: &App, action: Action) -> String {
+    app.keymap.first_key(action)
+}
+
+fn content(app: &App, theme: Theme, modal: &Modal) -> (String, Vec<Line<'static>>) {
+    match modal {
+        Modal::Confirm {
+            title,
+            preview,
+            prompt,
+            typed,
+            error,
+            ..
+        } => {
+            let mut lines: Vec<Line<'static>> = Vec::new();
+            if preview.is_empty() {
+                lines.push(Line::raw(
+                    "This step changes no store; confirm when it is done.",
+                ));
+            }
+            for change in preview {
+                lines.push(Line::raw(format!("• {change}")));
+            }
+            lines.extend(reveal_lines(app, theme));
+            lines.push(Line::raw(""));
+            match prompt {
+                ConfirmPrompt::YesNo => lines.push(Line::from(vec![
+                    Span::styled(format!("{} / y", key(app, Action::Confirm)), theme.key()),
+                    Span::raw(" run it    "),
+                    Span::styled(format!("{} / n", key(app, Action::Cancel)), theme.key()),
+                    Span::raw(" not now"),
+                ])),
+                ConfirmPrompt::Typed(word) => {
+                    lines.push(Line::styled(
+                        "This cannot be undone. Type the word below exactly, then enter (esc: not now).",
+                        theme.warn(),
+                    ));
+                    lines.push(Line::raw(format!("word:  {word}")));
+                    lines.push(Line::from(vec![
+                        Span::raw("typed: "),
+                        Span::styled(format!("{typed}▏"), theme.key()),
+                    ]));
+                }
+            }
+            if let Some(error) = error {
+                lines.push(Line::styled(error.clone(), theme.bad()));
+            }
+            (format!("Confirm: {title}"), lines)
+        }
+        Modal::SkipReason { step, reason } => (
+            format!("Skip {step}"),
+            vec![
+                Line::raw("Why skip it? The reason goes into the journal and the postmortem."),
+                Line::from(vec![
+                    Span::raw("reason: "),
+                    Span::styled(format!("{reason}▏"), theme.key()),
+                ]),
+                Line::styled("enter: skip · esc: cancel", theme.dim()),
+            ],
+        ),
+        Modal::Ask { question, .. } => (
+            "Are you sure?".to_owned(),
+            vec![
+                Line::raw(question.clone()),
+                Line::styled(
+                    format!(
+                        "{} / y: yes · {} / n: no",
+                        key(app, Action::Confirm),
+                        key(app, Action::Cancel)
+                    ),
+                    theme.key(),
+                ),
+            ],
+        ),
+        Modal::Note { kind, text } => note(theme, *kind, text),
+        Modal::Quit { session } => {
+            let resume = session.as_ref().map_or("keyturn resume".to_owned(), |s| {
+                format!("keyturn resume {s}")
+            });
+            (
+                "Quit?".to_owned(),
+                vec![
+                    Line::raw("A runbook is under way. Leave now? Every store stays as it is, and"),
+                    Line::raw(format!("the journal stays resumable: `{resume}`.")),
+                    Line::styled(
+                        format!(
+                            "{} / y: quit · {} / n: stay",
+                            key(app, Action::Confirm),
+                            key(app, Action::Cancel)
+                        ),
+                        theme.key(),
+                    ),
+                ],
+            )
+        }
+        Modal::OfferRotation { why } => (
+            "In sync".to_owned(),
+            vec![
+                Line::styled(why.clone(), theme.good()),
+                Line::raw("Start the 90-day rotation runbook (heroku-token-rotation) now?"),
+                Line::styled(
+                    format!(
+                        "{} / y: start · {} / n: not now",
+                        key(app, Action::Confirm),
+                        key(app, Action::Cancel)
+                    ),
+                    theme.key(),
+                ),
+            ],
+        ),
+    }
+}
+
+fn note(
+    theme: Theme,
+    kind: crate::runbook::event::NoteKind,
+    text: &str,
+) -> (String, Vec<Line<'static>>) {
+    let mut lines = vec![Line::raw(format!(
+        "{} (tab switches kind) — kept in the journal for the postmortem:",
+        note_name(kind)
+    ))];
+    if kind == crate::runbook::event::NoteKind::RootCause && text.is_empty() {
+        for (i, cause) in ROOT_CAUSES.iter().enumerate() {
+            lines.push(Line::styled(format!("  {}  {cause}", i + 1), theme.dim()));
+        }
+        lines.push(Line::styled("  or type your own", theme.dim()));
+    }
+    lines.push(Line::from(vec![
+        Span::raw("> "),
+        Span::styled(format!("{text}▏"), theme.key()),
+    ]));
+    lines.push(Line::styled("enter: save · esc: cancel", theme.dim()));
+    ("Operator note".to_owned(), lines)
+}
+
+/// The copied token, only while the operator asked to see it (10 s).
+fn reveal_lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
+    let Some(clipboard) = &app.clipboard else {
+        return Vec::new();
+    };
+    let now = std::time::Instant::now();
+    match clipboard.revealed(now) {
+        Some(value) => vec![
+            Line::raw(""),
+            Line::styled(format!("token: {}", value.as_str()), theme.warn()),
+            Line::styled("(hidden again in a few seconds)", theme.dim()),
+        ],
+        None if clipboard.holds_value() => vec![Line::styled(
+            format!(
+                "The token is on your clipboard. {} reveals it for 10 s.",
+                key(app, Action::Reveal)
+            ),
+            theme.dim(),
+        )],
+        None => Vec::new(),
+    }
+}
+
+fn help(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
+    let mut lines = Vec::new();
+    for action in Action::ALL {
+        let keys: Vec<String> = app
+            .keymap
+            .keys(action)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        lines.push(Line::from(vec![
+            Span::styled(format!("{:<22}", keys.join(" ")), theme.key()),
+            Span::raw(action.describe().to_owned()),
+            Span::styled(format!("  [{}]", snake(action)), theme.dim()),
+        ]));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "Rebind in the config: [tui.keymap] skip = [\"s\"]. Mouse wheel scrolls the step. Any key closes this.",
+        theme.dim(),
+    ));
+    let height = u16::try_from(lines.len())
+        .unwrap_or(u16::MAX)
+        .saturating_add(2);
+    let rect = centered(area, 80, height.min(area.height));
+    frame.render_widget(Clear, rect);
+    let block = Block::bordered().title(Span::styled(" Keys ", theme.title()));
+    frame.render_widget(Paragraph::new(lines).block(block), rect);
+}

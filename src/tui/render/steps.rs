@@ -1,0 +1,231 @@
+//! The runbook pane: the step list with status icons on the left, the focused step on the
+//! right (its markdown body, the exact change it will make, the last attempt, recent
+//! activity), or the postmortem preview once the session is over.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span, Text};
+use ratatui::widgets::{Block, List, ListItem, Paragraph, Wrap};
+
+use super::Theme;
+use crate::runbook::StepStatus;
+use crate::runbook::engine::{ConfirmPrompt, Pending};
+use crate::tui::app::App;
+use crate::tui::runbook_view::outcome_name;
+
+/// Draws the list and the step pane.
+pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
+    let list_width = (area.width / 4).clamp(24, 38);
+    let [list, pane] =
+        Layout::horizontal([Constraint::Length(list_width), Constraint::Min(40)]).areas(area);
+    render_list(app, theme, frame, list);
+    render_pane(app, theme, frame, pane);
+}
+
+fn render_list(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
+    let title = app
+        .view
+        .runbook
+        .as_ref()
+        .map_or(" Runbook ".to_owned(), |r| {
+            format!(" Runbook: {} ", short_name(r.id()))
+        });
+    let focus = app.view.focus();
+    let items: Vec<ListItem> = app
+        .view
+        .steps
+        .iter()
+        .map(|s| {
+            let (icon, style) = match s.status {
+                Some(StepStatus::Succeeded) => ("✔", theme.good()),
+                Some(StepStatus::Failed) => ("✖", theme.bad()),
+                Some(StepStatus::Skipped) => ("–", theme.dim()),
+                None if Some(s.id.as_str()) == focus => ("▶", theme.key()),
+                None => ("·", theme.dim()),
+            };
+            ListItem::new(Line::from(vec![
+                Span::styled(format!("{icon} "), style),
+                Span::raw(s.title.clone()),
+            ]))
+        })
+        .collect();
+    let block = Block::bordered().title(Span::styled(title, theme.title()));
+    if items.is_empty() {
+        let text = Line::styled("auditing the stores…", theme.dim());
+        frame.render_widget(Paragraph::new(text).block(block), area);
+        return;
+    }
+    let selected = app
+        .view
+        .steps
+        .iter()
+        .position(|s| Some(s.id.as_str()) == focus);
+    let mut state = ratatui::widgets::ListState::default().with_selected(selected);
+    frame.render_stateful_widget(List::new(items).block(block), area, &mut state);
+}
+
+fn short_name(id: &str) -> &str {
+    match id {
+        "heroku-key-drift-recovery" => "drift recovery",
+        "heroku-token-rotation" => "token rotation",
+        other => other,
+    }
+}
+
+fn render_pane(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
+    let (title, text) = pane_content(app, theme);
+    let block = Block::bordered().title(Span::styled(format!(" {title} "), theme.title()));
+    let paragraph = Paragraph::new(text)
+        .block(block)
+        .wrap(Wrap { trim: false })
+        .scroll((app.scroll, 0));
+    frame.render_widget(paragraph, area);
+}
+
+fn pane_content(app: &App, theme: Theme) -> (String, Text<'static>) {
+    if let Some(broken) = &app.view.broken {
+        let text = Text::from(vec![
+            Line::styled(format!("The engine stopped: {broken}"), theme.bad()),
+            Line::raw(""),
+            Line::raw(resume_hint(app)),
+        ]);
+        return ("Stopped".to_owned(), text);
+    }
+    if let Some(outcome) = app.view.outcome {
+        return finished(app, theme, outcome);
+    }
+    let Some(step) = app.view.focus() else {
+        let text = Text::styled("Reading every copy of the token…", theme.dim());
+        return ("Starting".to_owned(), text);
+    };
+    let title = app
+        .view
+        .steps
+        .iter()
+        .find(|s| s.id == step)
+        .map_or(step.to_owned(), |s| s.title.clone());
+    let heading = match app.view.position() {
+        Some((n, total)) => format!("Step {n}/{total} · {title}"),
+        None => title,
+    };
+    (heading, step_text(app, theme, step))
+}
+
+fn step_text(app: &App, theme: Theme, step: &str) -> Text<'static> {
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    lines.extend(state_lines(app, theme, step));
+    if let Some(body) = app.view.body(step) {
+        lines.push(Line::raw(""));
+        lines.extend(crate::tui::markdown::to_text(&body, theme.color).lines);
+    }
+    if let Some((preview, prompt)) = app.view.preview() {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled("This step will change:", theme.title()));
+        if preview.is_empty() {
+            lines.push(Line::styled(
+                "  no store (a confirmation or a read)",
+                theme.dim(),
+            ));
+        }
+        for change in preview {
+            lines.push(Line::raw(format!("  • {change}")));
+        }
+        if let ConfirmPrompt::Typed(word) = prompt {
+            lines.push(Line::styled(
+                format!("Irreversible: you will type `{word}` to confirm."),
+                theme.warn(),
+            ));
+        }
+    }
+    lines.extend(activity(app, theme));
+    Text::from(lines)
+}
+
+/// What is happening with the focused step right now.
+fn state_lines(app: &App, theme: Theme, step: &str) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    match &app.view.pending {
+        Some(Pending::Confirm { .. }) => lines.push(Line::styled(
+            format!(
+                "Waiting for you: {} run this step · {} skip · {} abort",
+                app.keymap.first_key(crate::config::keymap::Action::Confirm),
+                app.keymap.first_key(crate::config::keymap::Action::Skip),
+                app.keymap.first_key(crate::config::keymap::Action::Abort),
+            ),
+            theme.key(),
+        )),
+        Some(Pending::Failed { error, .. }) => {
+            lines.push(Line::styled(format!("Failed: {error}"), theme.bad()));
+            lines.push(Line::styled(
+                "Every store is as the last ✔ left it. Retry, skip (with a reason), roll back or abort.",
+                theme.warn(),
+            ));
+        }
+        _ if app.view.running.as_deref() == Some(step) => {
+            lines.push(Line::styled("Running…", theme.warn()));
+        }
+        _ => {}
+    }
+    if let Some(result) = app.view.results.get(step) {
+        lines.push(Line::from(vec![
+            Span::styled("Last attempt: ", theme.dim()),
+            Span::raw(result.clone()),
+        ]));
+    }
+    lines
+}
+
+fn activity(app: &App, theme: Theme) -> Vec<Line<'static>> {
+    const SHOWN: usize = 6;
+    if app.view.log.is_empty() {
+        return Vec::new();
+    }
+    let mut lines = vec![Line::raw(""), Line::styled("Activity", theme.title())];
+    let start = app.view.log.len().saturating_sub(SHOWN);
+    lines.extend(
+        app.view.log[start..]
+            .iter()
+            .map(|l| Line::styled(format!("  {l}"), theme.dim())),
+    );
+    lines
+}
+
+fn finished(
+    app: &App,
+    theme: Theme,
+    outcome: crate::runbook::event::Outcome,
+) -> (String, Text<'static>) {
+    let title = format!("Finished: {}", outcome_name(outcome));
+    let mut lines = Vec::new();
+    let message = app.view.log.iter().rev().find(|l| l.contains("finished ("));
+    if let Some(message) = message {
+        lines.push(Line::raw(message.clone()));
+    }
+    lines.push(Line::raw(resume_hint(app)));
+    if let Some((path, markdown)) = &app.view.postmortem {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled(
+            format!(
+                "Postmortem written to {} — {} adds a root cause or follow-up (rewrites it). Preview:",
+                path.display(),
+                app.keymap.first_key(crate::config::keymap::Action::Note)
+            ),
+            theme.title(),
+        ));
+        lines.push(Line::raw(""));
+        lines.extend(crate::tui::markdown::to_text(markdown, theme.color).lines);
+    } else {
+        lines.extend(activity(app, theme));
+    }
+    (title, Text::from(lines))
+}
+
+fn resume_hint(app: &App) -> String {
+    match (&app.view.session, &app.view.journal) {
+        (Some(session), Some(journal)) => format!(
+            "Session {session} · journal {} · `keyturn resume {session}` shows it later.",
+            journal.display()
+        ),
+        _ => String::new(),
+    }
+}

@@ -1,0 +1,283 @@
+//! The runbook pane's state, folded from the engine's messages: the step list with
+//! statuses, what the engine waits for, the last attempt of each step, and the session's
+//! outcome. Pure data; the engine itself lives on the worker thread.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use crate::runbook::engine::{Change, ConfirmPrompt, Pending};
+use crate::runbook::event::{Event, EventKind, Outcome};
+use crate::runbook::{Runbook, StepStatus};
+
+use super::worker::{FromEngine, StepLine};
+
+/// What the runbook pane shows.
+#[derive(Debug, Clone, Default)]
+pub struct RunbookView {
+    /// `None` until a runbook starts.
+    pub runbook: Option<Runbook>,
+    pub steps: Vec<StepLine>,
+    /// The step under way (between `StepStarted` and its result).
+    pub running: Option<String>,
+    pub pending: Option<Pending>,
+    /// The last result line of each step (`✔ summary`, `✖ error`, `skipped: reason`).
+    pub results: BTreeMap<String, String>,
+    pub diagnosis: Option<String>,
+    pub path: Option<String>,
+    pub session: Option<String>,
+    pub journal: Option<PathBuf>,
+    pub outcome: Option<Outcome>,
+    /// The engine refused the last command (shown once in the modal or status line).
+    pub refused: Option<String>,
+    /// The engine cannot go on.
+    pub broken: Option<String>,
+    /// The postmortem this session wrote, with its text for the preview.
+    pub postmortem: Option<(PathBuf, String)>,
+    /// Recent one-line facts, newest last (the activity log under the step).
+    pub log: Vec<String>,
+}
+
+/// What an event means for the panels: which stores to re-read now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Touched {
+    Nothing,
+    Vault,
+    Github,
+    App(String),
+    /// An authorization was minted or revoked: every verdict may have changed.
+    Verdicts,
+}
+
+impl RunbookView {
+    /// A view for `runbook`, about to start.
+    pub fn start(runbook: Runbook, journal: PathBuf) -> RunbookView {
+        RunbookView {
+            runbook: Some(runbook),
+            journal: Some(journal),
+            ..RunbookView::default()
+        }
+    }
+
+    /// True while the engine may still change a store.
+    pub fn under_way(&self) -> bool {
+        self.runbook.is_some() && self.outcome.is_none() && self.broken.is_none()
+    }
+
+    /// Folds one worker message; returns which stores the UI should re-read.
+    pub fn apply(&mut self, message: FromEngine) -> Touched {
+        match message {
+            FromEngine::Event(event) => return self.event(&event),
+            FromEngine::Pending { pending, steps } => {
+                self.steps = steps;
+                self.running = None;
+                if let Pending::Finished(outcome) = pending {
+                    self.outcome = Some(outcome);
+                }
+                self.pending = Some(pending);
+            }
+            FromEngine::Refused(why) => self.refused = Some(why),
+            FromEngine::Broken(why) => self.broken = Some(why),
+        }
+        Touched::Nothing
+    }
+
+    fn event(&mut self, event: &Event) -> Touched {
+        self.log_line(event);
+        match &event.kind {
+            EventKind::SessionStarted { session, .. } => self.session = Some(session.clone()),
+            EventKind::Diagnosed {
+                diagnosis, path, ..
+            } => {
+                self.diagnosis = Some(diagnosis.clone());
+                self.path.clone_from(path);
+            }
+            EventKind::StepStarted { step, .. } => {
+                self.running = Some(step.clone());
+                self.pending = None;
+            }
+            _ => return self.result(&event.kind),
+        }
+        Touched::Nothing
+    }
+
+    fn result(&mut self, kind: &EventKind) -> Touched {
+        match kind {
+            EventKind::StepSucceeded { step, summary, .. } => {
+                self.set_status(step, StepStatus::Succeeded, format!("✔ {summary}"));
+            }
+            EventKind::StepFailed { step, error, .. } => {
+                self.set_status(step, StepStatus::Failed, format!("✖ {error}"));
+            }
+            EventKind::StepSkipped { step, reason, .. } => {
+                self.set_status(step, StepStatus::Skipped, format!("skipped: {reason}"));
+            }
+            EventKind::StepRolledBack { step, summary } => {
+                self.results.insert(step.clone(), format!("↶ {summary}"));
+            }
+            _ => return touched(kind),
+        }
+        Touched::Nothing
+    }
+
+    fn set_status(&mut self, step: &str, status: StepStatus, line: String) {
+        if let Some(s) = self.steps.iter_mut().find(|s| s.id == step) {
+            s.status = Some(status);
+        }
+        self.results.insert(step.to_owned(), line);
+        if self.running.as_deref() == Some(step) {
+            self.running = None;
+        }
+    }
+
+    fn log_line(&mut self, event: &Event) {
+        const KEEP: usize = 50;
+        let at = event.at.format("%H:%M:%S");
+        if let Some(line) = describe(&event.kind) {
+            self.log.push(format!("{at} {line}"));
+        }
+        if self.log.len() > KEEP {
+            self.log.drain(..self.log.len() - KEEP);
+        }
+    }
+
+    /// The step the pane describes: the one waiting, else the one running, else the last.
+    pub fn focus(&self) -> Option<&str> {
+        match &self.pending {
+            Some(Pending::Confirm { step, .. } | Pending::Failed { step, .. }) => Some(step),
+            _ => self.running.as_deref().or_else(|| {
+                self.steps
+                    .iter()
+                    .rev()
+                    .find(|s| s.status.is_some())
+                    .map(|s| s.id.as_str())
+            }),
+        }
+    }
+
+    /// The 1-based position of the focused step and the total, for "Step 3/7".
+    pub fn position(&self) -> Option<(usize, usize)> {
+        let focus = self.focus()?;
+        let index = self.steps.iter().position(|s| s.id == focus)?;
+        Some((index + 1, self.steps.len()))
+    }
+
+    /// The markdown body of a step, from the runbook file (`for_each` copies share it).
+    pub fn body(&self, step: &str) -> Option<String> {
+        if let Some(Pending::Confirm { step: s, body, .. }) = &self.pending {
+            if s == step {
+                return Some(body.clone());
+            }
+        }
+        let base = step.split('.').next().unwrap_or(step);
+        let found = self.runbook.as_ref()?.step(base)?;
+        found.body.as_ref().map(|b| b.get_ref().clone())
+    }
+
+    /// The change the waiting step will make, if it is waiting for a confirmation.
+    pub fn preview(&self) -> Option<(&[Change], &ConfirmPrompt)> {
+        match &self.pending {
+            Some(Pending::Confirm {
+                preview, confirm, ..
+            }) => Some((preview, confirm)),
+            _ => None,
+        }
+    }
+}
+
+fn touched(kind: &EventKind) -> Touched {
+    use crate::runbook::event::StoreRef;
+    match kind {
+        EventKind::SecretWritten { store, .. } => match store {
+            StoreRef::Vault => Touched::Vault,
+            StoreRef::Github => Touched::Github,
+            StoreRef::HerokuApp { app } => Touched::App(app.clone()),
+            StoreRef::Manual { .. } => Touched::Nothing,
+        },
+        EventKind::DynosRestarted { app } => Touched::App(app.clone()),
+        EventKind::WorkflowCompleted { .. } | EventKind::WorkflowDispatched { .. } => {
+            Touched::Github
+        }
+        EventKind::AuthorizationCreated { .. } | EventKind::AuthorizationRevoked { .. } => {
+            Touched::Verdicts
+        }
+        _ => Touched::Nothing,
+    }
+}
+
+/// One line for the activity log; `None` for events the step list already shows.
+fn describe(kind: &EventKind) -> Option<String> {
+    let line = match kind {
+        EventKind::AuthorizationCreated {
+            id, description, ..
+        } => {
+            format!("authorization {id} created ({description})")
+        }
+        EventKind::AuthorizationRevoked {
+            id,
+            old_token_rejected,
+            ..
+        } => format!(
+            "authorization {id} revoked{}",
+            if *old_token_rejected {
+                " · old token now gets 401"
+            } else {
+                ""
+            }
+        ),
+        EventKind::SecretWritten {
+            store, fingerprint, ..
+        } => {
+            format!("{store} now holds fp {fingerprint}")
+        }
+        EventKind::DynosRestarted { app } => format!("{app}: dynos restarted"),
+        EventKind::WorkflowDispatched {
+            workflow, run_id, ..
+        } => {
+            format!(
+                "{workflow} dispatched (run {})",
+                run_id.map_or("?".into(), |r| r.to_string())
+            )
+        }
+        EventKind::WorkflowCompleted {
+            workflow,
+            run_id,
+            conclusion,
+            ..
+        } => {
+            format!("{workflow} run {run_id}: {conclusion}")
+        }
+        EventKind::ClipboardCopied {
+            clear_after_secs, ..
+        } => {
+            format!("token copied to the clipboard (clears in {clear_after_secs} s)")
+        }
+        EventKind::ClipboardCleared => "clipboard cleared".to_owned(),
+        EventKind::OperatorNote { kind, text } => format!("note ({}): {text}", note_name(*kind)),
+        EventKind::SessionFinished { outcome, message } => {
+            format!("finished ({}): {message}", outcome_name(*outcome))
+        }
+        _ => return None,
+    };
+    Some(line)
+}
+
+/// How an outcome reads on screen.
+pub fn outcome_name(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Completed => "completed",
+        Outcome::Failed => "failed",
+        Outcome::Aborted => "aborted",
+        Outcome::RolledBack => "rolled back",
+        Outcome::Stopped => "stopped",
+    }
+}
+
+/// How a note kind reads on screen.
+pub fn note_name(kind: crate::runbook::event::NoteKind) -> &'static str {
+    use crate::runbook::event::NoteKind;
+    match kind {
+        NoteKind::RootCause => "root cause",
+        NoteKind::Followup => "follow-up",
+        NoteKind::Other => "note",
+    }
+}

@@ -1,0 +1,209 @@
+//! A TUI session without a terminal: the app state, the engine worker, the pollers and
+//! the channels between them. The event loop feeds it keys; the headless tests feed it
+//! actions. Effects (engine commands, refreshes, postmortem rewrites) are carried out here.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+
+use super::app::{App, Effect, Msg};
+use super::clipboard::ClipboardHandle;
+use super::pollers::{self, PollEvent, Pollers};
+use super::runbook_view::RunbookView;
+use super::worker::{self, FromEngine, Worker};
+use crate::config::Config;
+use crate::config::credentials::Credentials;
+use crate::runbook::engine::{Clipboard, Engine, EngineDeps};
+use crate::runbook::journal::{self, Journal};
+use crate::runbook::{Registry, Runbook};
+use crate::vendors::Vendors;
+use crate::vendors::github::FollowOptions;
+
+/// The drift runbook, picked when no runbook is named.
+pub const DRIFT_RUNBOOK: &str = "heroku-key-drift-recovery";
+/// The rotation runbook, offered when every copy is in sync.
+pub const ROTATION_RUNBOOK: &str = "heroku-token-rotation";
+
+/// How a session is set up.
+pub struct SessionOptions {
+    /// The runbook to start; `None` picks from the diagnosis.
+    pub runbook: Option<String>,
+    pub registry: Registry,
+    pub sessions_dir: Option<PathBuf>,
+    pub dry_run: bool,
+    pub actor: Option<String>,
+    pub follow: FollowOptions,
+    /// Panel refresh period.
+    pub refresh: Duration,
+    /// Makes a fresh engine-side clipboard sharing the UI's handle (one per runbook run).
+    pub clipboard: Box<dyn FnMut() -> Box<dyn Clipboard> + Send>,
+}
+
+/// The running session.
+pub struct Session {
+    pub app: App,
+    config: Config,
+    creds: Credentials,
+    options: SessionOptions,
+    pollers: Pollers,
+    worker: Option<Worker>,
+    poll_rx: mpsc::UnboundedReceiver<PollEvent>,
+    engine_rx: mpsc::UnboundedReceiver<FromEngine>,
+    engine_tx: mpsc::UnboundedSender<FromEngine>,
+}
+
+impl Session {
+    /// Connects the pollers and starts the first runbook. Call inside a tokio runtime.
+    pub fn start(
+        config: Config,
+        creds: Credentials,
+        options: SessionOptions,
+        clipboard: Option<ClipboardHandle>,
+    ) -> anyhow::Result<Session> {
+        let vendors = Arc::new(Vendors::connect(&config, &creds)?);
+        let (poll_tx, poll_rx) = mpsc::unbounded_channel();
+        let (engine_tx, engine_rx) = mpsc::unbounded_channel();
+        let mut app = App::new(&config, vendors.github.is_some());
+        app.clipboard = clipboard;
+        let pollers = pollers::spawn(vendors, &config, options.refresh, poll_tx);
+        let mut session = Session {
+            app,
+            config,
+            creds,
+            options,
+            pollers,
+            worker: None,
+            poll_rx,
+            engine_rx,
+            engine_tx,
+        };
+        let named = session.options.runbook.clone();
+        session.app.picked_by_diagnosis = named.is_none();
+        session.start_runbook(named.as_deref().unwrap_or(DRIFT_RUNBOOK))?;
+        Ok(session)
+    }
+
+    /// Starts `id` on a fresh engine and journal (the previous run, if any, is over).
+    pub fn start_runbook(&mut self, id: &str) -> anyhow::Result<()> {
+        let runbook =
+            self.options.registry.get(id).cloned().ok_or_else(|| {
+                anyhow::anyhow!("no runbook `{id}` (see `keyturn runbooks list`)")
+            })?;
+        let engine = self.engine(runbook.clone())?;
+        self.app.view = RunbookView::start(runbook, engine.journal_path().to_owned());
+        self.worker = Some(Worker::start(engine, self.engine_tx.clone())?);
+        Ok(())
+    }
+
+    fn engine(&mut self, runbook: Runbook) -> anyhow::Result<Engine> {
+        let dir = match &self.options.sessions_dir {
+            Some(dir) => dir.clone(),
+            None => journal::sessions_dir()?,
+        };
+        let deps = EngineDeps {
+            config: self.config.clone(),
+            vendors: Vendors::connect(&self.config, &self.creds)?,
+            clipboard: (self.options.clipboard)(),
+            journal: Journal::create(&dir, &journal::new_session_id())?,
+            dry_run: self.options.dry_run,
+            actor: self.options.actor.clone(),
+            github_write: None,
+            observer: Some(worker::observer(self.engine_tx.clone())),
+            follow: self.options.follow,
+        };
+        Ok(Engine::new(runbook, deps))
+    }
+
+    /// The next message from a poller or the engine (`None` once both are gone).
+    pub async fn next_message(&mut self) -> Option<Msg> {
+        tokio::select! {
+            Some(event) = self.poll_rx.recv() => Some(Msg::Poll(event)),
+            Some(message) = self.engine_rx.recv() => Some(Msg::Engine(message)),
+            else => None,
+        }
+    }
+
+    /// Folds `msg` into the app and carries out the effects.
+    pub fn handle(&mut self, msg: Msg) {
+        let effects = self.app.update(msg);
+        for effect in effects {
+            self.apply(effect);
+        }
+    }
+
+    fn apply(&mut self, effect: Effect) {
+        match effect {
+            Effect::Engine(command) => match &self.worker {
+                Some(worker) => worker.send(command),
+                None => self.app.status = Some("no runbook is running".to_owned()),
+            },
+            Effect::Refresh(Some(store)) => self.pollers.refresh(store),
+            Effect::Refresh(None) => self.pollers.refresh_all(),
+            Effect::ForgetVerdicts => {
+                self.pollers.forget_verdicts();
+                self.pollers.refresh_all();
+            }
+            Effect::StartRotation => {
+                if let Err(err) = self.start_runbook(ROTATION_RUNBOOK) {
+                    self.app.status = Some(format!("cannot start the rotation: {err:#}"));
+                }
+            }
+            Effect::LoadPostmortem(path) => self.load_postmortem(path),
+            Effect::RewritePostmortem => self.rewrite_postmortem(),
+            Effect::Reveal => self.reveal(),
+            Effect::Quit => {}
+        }
+    }
+
+    fn load_postmortem(&mut self, path: PathBuf) {
+        match std::fs::read_to_string(&path) {
+            Ok(text) => self.app.view.postmortem = Some((path, text)),
+            Err(err) => {
+                self.app.status = Some(format!(
+                    "cannot read the postmortem {}: {err}",
+                    path.display()
+                ));
+            }
+        }
+    }
+
+    /// Notes added after the postmortem was written: render it again from the journal
+    /// and replace this session's own file.
+    fn rewrite_postmortem(&mut self) {
+        let (Some((path, _)), Some(journal)) = (&self.app.view.postmortem, &self.app.view.journal)
+        else {
+            return;
+        };
+        let path = path.clone();
+        let result = journal::read(journal)
+            .map_err(anyhow::Error::from)
+            .and_then(|events| {
+                let pm = crate::report::postmortem::render(&events);
+                crate::report::postmortem::rewrite(&path, &pm)?;
+                Ok(pm.markdown)
+            });
+        match result {
+            Ok(text) => {
+                self.app.view.postmortem = Some((path.clone(), text));
+                self.app.status = Some(format!("postmortem updated: {}", path.display()));
+            }
+            Err(err) => self.app.status = Some(format!("cannot update the postmortem: {err:#}")),
+        }
+    }
+
+    fn reveal(&mut self) {
+        match &self.app.clipboard {
+            Some(clipboard) if clipboard.holds_value() => {
+                clipboard.reveal(std::time::Instant::now());
+            }
+            _ => self.app.status = Some("nothing to reveal: no token was copied".to_owned()),
+        }
+    }
+
+    /// True while the engine thread runs.
+    pub fn engine_running(&self) -> bool {
+        self.worker.as_ref().is_some_and(Worker::running)
+    }
+}
