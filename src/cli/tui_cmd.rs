@@ -73,6 +73,7 @@ pub fn tui(args: &TuiArgs, explicit: Option<&Path>) -> u8 {
         actor: args.actor.clone(),
         follow: FollowOptions::default(),
         refresh: Duration::from_secs(config.tui.refresh_secs.max(1)),
+        http: crate::vendors::HttpOptions::default(),
         clipboard: clipboard_factory(),
     };
     let options = TuiOptions {
@@ -120,10 +121,11 @@ pub fn demo(args: &DemoArgs) -> u8 {
             ..FollowOptions::default()
         },
         refresh: Duration::from_secs(config.tui.refresh_secs.max(1)),
+        http: crate::vendors::HttpOptions::default(),
         clipboard: clipboard_factory(),
     };
     let banner = format!(
-        "SIMULATION ({}) — simulated Heroku, GitHub and Infisical on loopback; nothing real is touched · files in {}",
+        "SIMULATION · {} · fake Heroku, GitHub and Infisical on loopback, nothing real is touched · files: {}",
         args.scenario,
         dir.display()
     );

@@ -154,6 +154,12 @@ impl App {
                     self.help = true;
                     Vec::new()
                 }
+                // Reading and scrolling stay available under a dialog.
+                Action::Refresh => vec![Effect::Refresh(None)],
+                Action::ScrollUp => self.scrolled(-1),
+                Action::ScrollDown => self.scrolled(1),
+                Action::PageUp => self.scrolled(-10),
+                Action::PageDown => self.scrolled(10),
                 _ => Vec::new(),
             };
         }
@@ -305,6 +311,11 @@ impl App {
             kind,
             text: String::new(),
         });
+    }
+
+    fn scrolled(&mut self, lines: i32) -> Vec<Effect> {
+        self.scroll_by(lines);
+        Vec::new()
     }
 
     fn scroll_by(&mut self, lines: i32) {

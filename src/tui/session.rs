@@ -37,6 +37,8 @@ pub struct SessionOptions {
     pub follow: FollowOptions,
     /// Panel refresh period.
     pub refresh: Duration,
+    /// Timeouts and retries of every vendor call (fast against the simulator in tests).
+    pub http: crate::vendors::HttpOptions,
     /// Makes a fresh engine-side clipboard sharing the UI's handle (one per runbook run).
     pub clipboard: Box<dyn FnMut() -> Box<dyn Clipboard> + Send>,
 }
@@ -62,7 +64,7 @@ impl Session {
         options: SessionOptions,
         clipboard: Option<ClipboardHandle>,
     ) -> anyhow::Result<Session> {
-        let vendors = Arc::new(Vendors::connect(&config, &creds)?);
+        let vendors = Arc::new(Vendors::connect_with(&config, &creds, &options.http)?);
         let (poll_tx, poll_rx) = mpsc::unbounded_channel();
         let (engine_tx, engine_rx) = mpsc::unbounded_channel();
         let mut app = App::new(&config, vendors.github.is_some());
@@ -104,7 +106,7 @@ impl Session {
         };
         let deps = EngineDeps {
             config: self.config.clone(),
-            vendors: Vendors::connect(&self.config, &self.creds)?,
+            vendors: Vendors::connect_with(&self.config, &self.creds, &self.options.http)?,
             clipboard: (self.options.clipboard)(),
             journal: Journal::create(&dir, &journal::new_session_id())?,
             dry_run: self.options.dry_run,

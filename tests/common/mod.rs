@@ -7,6 +7,7 @@
 pub mod engine;
 pub mod mock;
 pub mod sim;
+pub mod tui;
 pub mod world;
 
 use keyturn::sim::{Scenario, Sim, SimHandle, SimOptions};

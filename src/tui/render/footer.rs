@@ -5,7 +5,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Wrap};
+use ratatui::widgets::Paragraph;
 
 use super::Theme;
 use crate::config::keymap::Action;
@@ -28,13 +28,15 @@ pub fn render_status(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
 
 /// The footer.
 pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
-    let mut spans = facts(app, theme);
-    spans.push(Span::styled(" │ ", theme.dim()));
-    spans.extend(keys(app, theme));
-    frame.render_widget(
-        Paragraph::new(Line::from(spans)).wrap(Wrap { trim: true }),
-        area,
-    );
+    let mut first = facts(app, theme);
+    let lines = if area.height >= 2 {
+        vec![Line::from(first), Line::from(keys(app, theme))]
+    } else {
+        first.push(Span::styled(" │ ", theme.dim()));
+        first.extend(keys(app, theme));
+        vec![Line::from(first)]
+    };
+    frame.render_widget(Paragraph::new(lines), area);
 }
 
 fn facts(app: &App, theme: Theme) -> Vec<Span<'static>> {
@@ -47,7 +49,12 @@ fn facts(app: &App, theme: Theme) -> Vec<Span<'static>> {
         Span::styled(" diagnosis: ", theme.dim()),
         Span::styled(diagnosis, theme.title()),
     ];
-    if let Some(path) = &app.view.path {
+    if let Some(path) = app
+        .view
+        .path
+        .as_ref()
+        .filter(|p| app.view.diagnosis.as_ref() != Some(*p))
+    {
         spans.push(Span::raw(format!(" · {path}")));
     }
     spans.push(Span::styled(
@@ -88,15 +95,14 @@ fn keys(app: &App, theme: Theme) -> Vec<Span<'static>> {
         (Action::RollBack, "roll back"),
         (Action::Abort, "abort"),
         (Action::Note, "note"),
-        (Action::Refresh, "refresh"),
         (Action::Help, "help"),
         (Action::Quit, "quit"),
     ];
     let mut spans = Vec::new();
     for (action, label) in shown {
         let key = app.keymap.first_key(action);
-        spans.push(Span::styled(key, theme.key()));
-        spans.push(Span::raw(format!(" {label}  ")));
+        spans.push(Span::styled(format!(" {key}"), theme.key()));
+        spans.push(Span::raw(format!(" {label} ")));
     }
     spans
 }

@@ -19,7 +19,7 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         let height = u16::try_from(lines.len())
             .unwrap_or(u16::MAX)
             .saturating_add(2);
-        let rect = centered(area, 76, height.min(area.height));
+        let rect = above_footer(area, 76, height.min(area.height));
         frame.render_widget(Clear, rect);
         let block = Block::bordered().title(Span::styled(format!(" {title} "), theme.title()));
         let paragraph = Paragraph::new(lines)
@@ -36,6 +36,20 @@ fn centered(area: Rect, width_pct: u16, height: u16) -> Rect {
     let [row] = Layout::vertical([Constraint::Length(height)])
         .flex(Flex::Center)
         .areas(area);
+    let [rect] = Layout::horizontal([Constraint::Percentage(width_pct)])
+        .flex(Flex::Center)
+        .areas(row);
+    rect
+}
+
+/// Dialogs sit low, over the end of the step pane, so the step's explanation stays readable.
+fn above_footer(area: Rect, width_pct: u16, height: u16) -> Rect {
+    let [_, row, _] = Layout::vertical([
+        Constraint::Min(0),
+        Constraint::Length(height),
+        Constraint::Length(3),
+    ])
+    .areas(area);
     let [rect] = Layout::horizontal([Constraint::Percentage(width_pct)])
         .flex(Flex::Center)
         .areas(row);

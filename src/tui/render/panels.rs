@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::{Theme, ago};
 use crate::tui::app::App;
@@ -19,18 +19,21 @@ pub fn height(app: &App, screen: u16) -> u16 {
 
 /// Draws the strip.
 pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
-    let [vault, github, apps] = Layout::horizontal([
-        Constraint::Percentage(28),
-        Constraint::Percentage(30),
-        Constraint::Percentage(42),
-    ])
-    .areas(area);
+    let narrow = area.width < 100;
+    let split = if narrow { [25, 25, 50] } else { [28, 30, 42] };
+    let [vault, github, apps] = Layout::horizontal(split.map(Constraint::Percentage)).areas(area);
     let block = |title: &'static str| Block::bordered().title(Span::styled(title, theme.title()));
-    let p = vault_lines(app, theme);
-    frame.render_widget(Paragraph::new(p).block(block(" Vault (Infisical) ")), vault);
-    let p = github_lines(app, theme);
-    frame.render_widget(Paragraph::new(p).block(block(" GitHub Actions ")), github);
-    let p = app_lines(app, theme, apps.height.saturating_sub(2));
+    let wrap = Wrap { trim: true };
+    let p = Paragraph::new(vault_lines(app, theme)).wrap(wrap);
+    frame.render_widget(p.block(block(" Vault (Infisical) ")), vault);
+    let p = Paragraph::new(github_lines(app, theme)).wrap(wrap);
+    frame.render_widget(p.block(block(" GitHub Actions ")), github);
+    let inner = Rect {
+        width: apps.width.saturating_sub(2),
+        height: apps.height.saturating_sub(2),
+        ..apps
+    };
+    let p = app_lines(app, theme, inner);
     frame.render_widget(Paragraph::new(p).block(block(" Heroku apps ")), apps);
 }
 
@@ -74,11 +77,10 @@ fn vault_lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
             )];
         };
         let version = v.version.map_or("v?".to_owned(), |n| format!("v{n}"));
-        let when = v
-            .updated_at
-            .map_or(String::new(), |t| format!(" · {}", ago(app.now, t)));
+        let when = v.updated_at.map_or("?".to_owned(), |t| ago(app.now, t));
         vec![
-            Line::from(format!("{version}{when} · fp {fp}")),
+            Line::from(format!("{version} · fp {}", short(fp))),
+            Line::from(format!("updated {when}")),
             account_line(theme, v.account.as_ref()),
         ]
     })
@@ -154,36 +156,48 @@ fn deploy_line(app: &App, theme: Theme, g: &GithubReading) -> Line<'static> {
     ])
 }
 
-fn app_lines(app: &App, theme: Theme, rows: u16) -> Vec<Line<'static>> {
+fn app_lines(app: &App, theme: Theme, inner: Rect) -> Vec<Line<'static>> {
     let vault = app.panels.vault_fingerprint();
-    let width = app
+    let longest = app
         .panels
         .apps
         .iter()
-        .map(|(n, _)| n.len())
+        .map(|(n, _)| n.chars().count())
         .max()
         .unwrap_or(0);
+    // name, then "1a2b3c valid ≠ STALE" (21 columns) on one line.
+    let width = longest
+        .min(usize::from(inner.width).saturating_sub(21))
+        .max(8);
+    let rows = usize::from(inner.height);
     let mut lines: Vec<Line<'static>> = Vec::new();
-    let rows = usize::from(rows);
     for (i, (name, panel)) in app.panels.apps.iter().enumerate() {
         if lines.len() + 1 >= rows && i + 1 < app.panels.apps.len() {
             let rest = app.panels.apps.len() - i;
             lines.push(Line::styled(format!("… and {rest} more apps"), theme.dim()));
             break;
         }
-        lines.push(app_line(theme, name, width, panel, vault));
+        lines.push(app_line(theme, &fit(name, width), panel, vault));
     }
     lines
+}
+
+/// `name` padded or cut to `width` columns.
+fn fit(name: &str, width: usize) -> String {
+    if name.chars().count() <= width {
+        return format!("{name:<width$}");
+    }
+    let cut: String = name.chars().take(width.saturating_sub(1)).collect();
+    format!("{cut}…")
 }
 
 fn app_line(
     theme: Theme,
     name: &str,
-    width: usize,
     panel: &Panel<AppReading>,
     vault: Option<crate::secret::Fingerprint>,
 ) -> Line<'static> {
-    let mut spans = vec![Span::raw(format!("{name:<width$}  "))];
+    let mut spans = vec![Span::raw(format!("{name} "))];
     match panel {
         Panel::Idle | Panel::Loading => spans.push(Span::styled("reading…", theme.dim())),
         Panel::Failed {
@@ -204,6 +218,11 @@ fn app_line(
     Line::from(spans)
 }
 
+/// Six hex digits are enough to tell copies apart on screen.
+fn short(fp: crate::secret::Fingerprint) -> String {
+    fp.to_string().chars().take(6).collect()
+}
+
 fn app_value(
     theme: Theme,
     value: &AppReading,
@@ -212,16 +231,15 @@ fn app_value(
     let Some(fp) = value.fingerprint else {
         return vec![Span::styled("not set", theme.bad())];
     };
-    let matches = vault.map(|v| v == fp);
-    let mut spans = vec![Span::raw(format!("fp {fp}  "))];
+    let mut spans = vec![Span::raw(format!("{} ", short(fp)))];
     spans.push(match value.account {
         Some(Account::Valid { .. }) => Span::styled("valid", theme.good()),
-        Some(Account::Invalid) => Span::styled("401", theme.bad()),
-        _ => Span::styled("?", theme.warn()),
+        Some(Account::Invalid) => Span::styled("401  ", theme.bad()),
+        _ => Span::styled("?    ", theme.warn()),
     });
-    spans.push(match matches {
-        Some(true) => Span::styled(" · = vault", theme.good()),
-        Some(false) => Span::styled(" · STALE (≠ vault)", theme.bad()),
+    spans.push(match vault.map(|v| v == fp) {
+        Some(true) => Span::styled(" = vault", theme.good()),
+        Some(false) => Span::styled(" ≠ STALE", theme.bad()),
         None => Span::raw(""),
     });
     spans

@@ -1,0 +1,177 @@
+//! A TUI session against a fresh simulator, without a terminal: the test plays the
+//! operator by sending actions and keys, and reads the screen through ratatui's
+//! `TestBackend`.
+
+use std::time::Duration;
+
+use keyturn::config::keymap::{Action, Key, KeyChord};
+use keyturn::runbook::Registry;
+use keyturn::runbook::engine::{Clipboard, MemoryClipboard};
+use keyturn::sim::{Scenario, SimHandle, SimOptions};
+use keyturn::tui::app::{App, Msg};
+use keyturn::tui::session::{Session, SessionOptions};
+use keyturn::vendors::github::FollowOptions;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use tempfile::TempDir;
+
+use super::sim::fast_http;
+
+pub struct Harness {
+    pub session: Session,
+    pub sim: SimHandle,
+    pub dir: TempDir,
+    pub clipboard: MemoryClipboard,
+}
+
+/// How long any wait may take before the test fails (a slow CI box is fine).
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+impl Harness {
+    /// The TUI on a fresh simulator in `scenario`; `runbook` `None` picks from the diagnosis.
+    pub async fn start(scenario: Scenario, runbook: Option<&str>) -> Harness {
+        Harness::start_with(scenario, runbook, SimOptions::fast()).await
+    }
+
+    pub async fn start_with(
+        scenario: Scenario,
+        runbook: Option<&str>,
+        sim_options: SimOptions,
+    ) -> Harness {
+        let sim = keyturn::sim::Sim::start(scenario, sim_options)
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = sim.config();
+        config.postmortem.dir = dir.path().join("postmortems");
+        config.audit.path = dir.path().join("audit.jsonl");
+        let clipboard = MemoryClipboard::default();
+        let engine_side = clipboard.clone();
+        let options = SessionOptions {
+            runbook: runbook.map(str::to_owned),
+            registry: Registry::load(None).unwrap(),
+            sessions_dir: Some(dir.path().join("sessions")),
+            dry_run: false,
+            actor: None,
+            follow: FollowOptions {
+                interval: Duration::from_millis(50),
+                ..FollowOptions::default()
+            },
+            refresh: Duration::from_secs(30),
+            http: fast_http(),
+            clipboard: Box::new(move || Box::new(engine_side.clone()) as Box<dyn Clipboard>),
+        };
+        let session = Session::start(config, sim.keyturn_credentials(), options, None).unwrap();
+        Harness {
+            session,
+            sim,
+            dir,
+            clipboard,
+        }
+    }
+
+    pub fn app(&self) -> &App {
+        &self.session.app
+    }
+
+    /// Handles messages until `done` holds for the app; panics after [`PATIENCE`].
+    pub async fn until(&mut self, what: &str, done: impl Fn(&App) -> bool) {
+        let deadline = tokio::time::Instant::now() + PATIENCE;
+        while !done(&self.session.app) {
+            let msg = tokio::time::timeout_at(deadline, self.session.next_message())
+                .await
+                .unwrap_or_else(|_| {
+                    panic!("timed out waiting for: {what}\n{}", self.screen(120, 40))
+                });
+            let Some(msg) = msg else {
+                panic!("the session ended while waiting for: {what}");
+            };
+            self.session.handle(msg);
+        }
+    }
+
+    /// Sends an action as the operator would with a key.
+    pub fn act(&mut self, action: Action) {
+        self.session.handle(Msg::Action(action));
+    }
+
+    /// Types text into the open dialog, key by key.
+    pub fn type_text(&mut self, text: &str) {
+        for c in text.chars() {
+            self.session.handle(Msg::Key(KeyChord::plain(Key::Char(c))));
+        }
+    }
+
+    pub fn key(&mut self, key: Key) {
+        self.session.handle(Msg::Key(KeyChord::plain(key)));
+    }
+
+    /// Every panel has a reading (or an error) and the engine waits for the operator.
+    pub async fn until_settled(&mut self) {
+        self.until("every panel read and the engine waiting", settled)
+            .await;
+    }
+
+    /// The screen as text, `width`×`height`.
+    pub fn screen(&self, width: u16, height: u16) -> String {
+        render(&self.session.app, width, height)
+    }
+}
+
+/// True when no panel is still loading and the engine waits for the operator.
+pub fn settled(app: &App) -> bool {
+    use keyturn::tui::panels::Panel;
+    let loading = |p: bool| p;
+    let vault = !matches!(app.panels.vault, Panel::Idle | Panel::Loading);
+    let github =
+        !app.panels.github_configured || !matches!(app.panels.github, Panel::Idle | Panel::Loading);
+    let apps = app
+        .panels
+        .apps
+        .iter()
+        .all(|(_, p)| !matches!(p, Panel::Idle | Panel::Loading));
+    loading(vault && github && apps) && app.view.pending.is_some()
+}
+
+/// Renders `app` on a `TestBackend` and returns the buffer as lines of text.
+pub fn render(app: &App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal
+        .draw(|frame| keyturn::tui::render::render(app, frame))
+        .unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..buffer.area.height {
+        let mut line = String::new();
+        for x in 0..buffer.area.width {
+            line.push_str(buffer[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// The screen with everything that changes between runs replaced: fingerprints, times,
+/// ports, run ids, session ids and temp paths.
+pub fn stable(screen: &str) -> String {
+    let rules: [(&str, &str); 9] = [
+        (r"\b[0-9a-f]{8}\b", "<fp8>"),
+        (r"\b(fp|fp:) [0-9a-f]{6,8}\b", "$1 <fp>"),
+        (r"(?m)(\s)[0-9a-f]{6}(\s+(valid|401|\?))", "$1<fp6>$2"),
+        (r"\d+[smhd] ago", "<ago>"),
+        (r"\d{2}:\d{2}:\d{2}", "<time>"),
+        (r"\d{4}-\d{2}-\d{2}", "<date>"),
+        (r"127\.0\.0\.1:\d+", "<host>"),
+        (r"\b\d{8}T\d{6}Z-[0-9a-f]{6}\b", "<session>"),
+        (r"/tmp/\.tmp[A-Za-z0-9]+", "<tmp>"),
+    ];
+    let mut text = screen.to_owned();
+    for (pattern, with) in rules {
+        text = regex::Regex::new(pattern)
+            .unwrap()
+            .replace_all(&text, with)
+            .into_owned();
+    }
+    text
+}

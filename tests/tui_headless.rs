@@ -1,0 +1,212 @@
+//! The TUI driven headless: a real simulator over loopback, the real engine on its worker
+//! thread, the real pollers; the test presses keys and reads the screen.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::tui::Harness;
+use keyturn::config::keymap::{Action, Key};
+use keyturn::runbook::engine::Pending;
+use keyturn::runbook::event::Outcome;
+use keyturn::sim::Scenario;
+use keyturn::tui::modal::Modal;
+use keyturn::tui::panels::Panel;
+
+fn finished(app: &keyturn::tui::app::App) -> bool {
+    app.view.outcome.is_some()
+}
+
+fn in_sync(app: &keyturn::tui::app::App) -> bool {
+    app.panels.apps_in_sync() == Some(true)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn path_b_recovery_from_the_first_screen_to_in_sync_panels() {
+    let mut h = Harness::start(Scenario::GithubStale, None).await;
+    h.until_settled().await;
+    let screen = h.screen(120, 40);
+    assert!(screen.contains("STALE"), "{screen}");
+    assert!(screen.contains("diagnosis: github-stale"), "{screen}");
+    assert!(
+        matches!(&h.app().modal, Some(Modal::Confirm { step, .. }) if step.contains("path_b")),
+        "the Path B confirmation opens by itself: {:?}",
+        h.app().modal
+    );
+    h.act(Action::Confirm);
+    h.until("the runbook finished", finished).await;
+    assert_eq!(h.app().view.outcome, Some(Outcome::Completed));
+    // The write refreshed GitHub's panel at once; the deploy it re-ran succeeded.
+    h.until("GitHub's panel shows the successful deploy", |app| {
+        app.panels
+            .github
+            .value()
+            .and_then(|g| g.deploy.as_ref())
+            .and_then(|d| d.conclusion.as_deref())
+            == Some("success")
+    })
+    .await;
+    h.until("the postmortem preview", |app| {
+        app.view.postmortem.is_some()
+    })
+    .await;
+    let screen = h.screen(120, 40);
+    assert!(!screen.contains("STALE"), "{screen}");
+    assert!(screen.contains("Finished: completed"), "{screen}");
+    assert!(screen.contains("Postmortem written to"), "{screen}");
+    let vault = h.sim.state().vault_value().unwrap();
+    common::engine::assert_every_copy_is(&h.sim.state(), &vault);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stale_apps_are_written_and_their_panels_turn_in_sync() {
+    let mut h = Harness::start(Scenario::AppStale, None).await;
+    h.until_settled().await;
+    assert_eq!(h.app().panels.apps_in_sync(), Some(false));
+    assert!(h.screen(120, 40).contains("≠ STALE"));
+    h.act(Action::Confirm);
+    h.until("every app panel matches the vault", in_sync).await;
+    h.until("the runbook finished", finished).await;
+    assert_eq!(h.app().view.outcome, Some(Outcome::Completed));
+    assert!(!h.screen(120, 40).contains("≠ STALE"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_root_cause_note_after_the_end_rewrites_the_postmortem() {
+    let mut h = Harness::start(Scenario::GithubStale, None).await;
+    h.until_settled().await;
+    h.act(Action::Confirm);
+    h.until("the postmortem preview", |app| {
+        app.view.postmortem.is_some()
+    })
+    .await;
+    h.act(Action::Note);
+    assert!(matches!(h.app().modal, Some(Modal::Note { .. })));
+    h.type_text("1");
+    h.key(Key::Enter);
+    h.until("the postmortem names the root cause", |app| {
+        app.view
+            .postmortem
+            .as_ref()
+            .is_some_and(|(_, text)| text.contains("manual rotation (one copy updated by hand)"))
+    })
+    .await;
+    let (path, text) = h.app().view.postmortem.clone().unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    let files = std::fs::read_dir(path.parent().unwrap()).unwrap().count();
+    assert_eq!(files, 1, "rewritten in place, not a second file");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_sync_offers_the_rotation_which_runs_to_the_typed_revocation() {
+    let mut h = Harness::start(Scenario::InSync, None).await;
+    h.until("the rotation offer", |app| {
+        matches!(app.modal, Some(Modal::OfferRotation { .. }))
+    })
+    .await;
+    h.act(Action::Confirm);
+    loop {
+        h.until("a confirmation or the end", |app| {
+            finished(app) || matches!(app.modal, Some(Modal::Confirm { .. }))
+        })
+        .await;
+        if finished(h.app()) {
+            break;
+        }
+        let Some(Modal::Confirm { prompt, .. }) = h.app().modal.clone() else {
+            unreachable!()
+        };
+        if let keyturn::runbook::engine::ConfirmPrompt::Typed(word) = prompt {
+            h.type_text("wrong");
+            h.key(Key::Enter);
+            assert!(
+                matches!(&h.app().modal, Some(Modal::Confirm { error: Some(_), .. })),
+                "a wrong word keeps the dialog open with an error"
+            );
+            for _ in 0.."wrong".len() {
+                h.key(Key::Backspace);
+            }
+            h.type_text(&word);
+            h.key(Key::Enter);
+        } else {
+            h.act(Action::Confirm);
+        }
+        h.until("the dialog closed", |app| app.modal.is_none())
+            .await;
+    }
+    assert_eq!(h.app().view.outcome, Some(Outcome::Completed));
+    let vault = h.sim.state().vault_value().unwrap();
+    common::engine::assert_every_copy_is(&h.sim.state(), &vault);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skip_needs_a_reason_and_abort_asks_first() {
+    let mut h = Harness::start(Scenario::GithubStale, None).await;
+    h.until_settled().await;
+    h.act(Action::Cancel);
+    assert!(h.app().modal.is_none());
+    h.act(Action::Skip);
+    h.key(Key::Enter);
+    assert!(
+        matches!(h.app().modal, Some(Modal::SkipReason { .. })),
+        "an empty reason is refused"
+    );
+    h.type_text("GitHub token lacks secrets:write");
+    h.key(Key::Enter);
+    h.until("the next confirmation (Path A)", |app| {
+        matches!(&app.view.pending, Some(Pending::Confirm { step, .. }) if step.contains("fallback"))
+    })
+    .await;
+    h.act(Action::Cancel);
+    h.act(Action::Abort);
+    assert!(matches!(h.app().modal, Some(Modal::Ask { .. })));
+    h.act(Action::Confirm);
+    h.until("aborted", finished).await;
+    assert_eq!(h.app().view.outcome, Some(Outcome::Aborted));
+    let journal = std::fs::read_to_string(h.app().view.journal.clone().unwrap()).unwrap();
+    assert!(journal.contains("GitHub token lacks secrets:write"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quitting_mid_runbook_asks_and_help_lists_every_action() {
+    let mut h = Harness::start(Scenario::GithubStale, None).await;
+    h.until_settled().await;
+    h.act(Action::Cancel);
+    h.act(Action::Help);
+    let screen = h.screen(120, 40);
+    for action in Action::ALL {
+        assert!(
+            screen.contains(action.describe()),
+            "{action:?} missing:\n{screen}"
+        );
+    }
+    h.key(Key::Char('x'));
+    assert!(!h.app().help, "any key closes the help");
+    h.act(Action::Quit);
+    assert!(matches!(h.app().modal, Some(Modal::Quit { .. })));
+    assert!(!h.app().quit);
+    h.act(Action::Confirm);
+    assert!(h.app().quit);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_vault_outage_shows_in_its_panel_and_clears_on_refresh() {
+    let mut h = Harness::start(Scenario::GithubStale, None).await;
+    h.until_settled().await;
+    let rule =
+        keyturn::sim::FaultRule::parse_spec("infisical:GET:/api/v3/secrets/raw/.*=503x50").unwrap();
+    h.sim.faults().add(rule);
+    h.act(Action::Refresh);
+    h.until("the vault panel shows the error", |app| {
+        matches!(app.panels.vault, Panel::Failed { .. })
+    })
+    .await;
+    let screen = h.screen(120, 40);
+    assert!(screen.contains("offline / error"), "{screen}");
+    h.sim.faults().clear();
+    h.act(Action::Refresh);
+    h.until("the vault panel recovers", |app| {
+        matches!(app.panels.vault, Panel::Loaded { .. })
+    })
+    .await;
+}
