@@ -69,42 +69,10 @@ fn content(app: &App, theme: Theme, modal: &Modal) -> (String, Vec<Line<'static>
             typed,
             error,
             ..
-        } => {
-            let mut lines: Vec<Line<'static>> = Vec::new();
-            if preview.is_empty() {
-                lines.push(Line::raw(
-                    "This step changes no store; confirm when it is done.",
-                ));
-            }
-            for change in preview {
-                lines.push(Line::raw(format!("• {change}")));
-            }
-            lines.extend(reveal_lines(app, theme));
-            lines.push(Line::raw(""));
-            match prompt {
-                ConfirmPrompt::YesNo => lines.push(Line::from(vec![
-                    Span::styled(format!("{} / y", key(app, Action::Confirm)), theme.key()),
-                    Span::raw(" run it    "),
-                    Span::styled(format!("{} / n", key(app, Action::Cancel)), theme.key()),
-                    Span::raw(" not now"),
-                ])),
-                ConfirmPrompt::Typed(word) => {
-                    lines.push(Line::styled(
-                        "This cannot be undone. Type the word below exactly, then enter (esc: not now).",
-                        theme.warn(),
-                    ));
-                    lines.push(Line::raw(format!("word:  {word}")));
-                    lines.push(Line::from(vec![
-                        Span::raw("typed: "),
-                        Span::styled(format!("{typed}▏"), theme.key()),
-                    ]));
-                }
-            }
-            if let Some(error) = error {
-                lines.push(Line::styled(error.clone(), theme.bad()));
-            }
-            (format!("Confirm: {title}"), lines)
-        }
+        } => (
+            format!("Confirm: {title}"),
+            confirm_lines(app, theme, preview, prompt, typed, error.as_deref()),
+        ),
         Modal::SkipReason { step, reason } => (
             format!("Skip {step}"),
             vec![
@@ -167,6 +135,50 @@ fn content(app: &App, theme: Theme, modal: &Modal) -> (String, Vec<Line<'static>
             ],
         ),
     }
+}
+
+fn confirm_lines(
+    app: &App,
+    theme: Theme,
+    preview: &[crate::runbook::engine::Change],
+    prompt: &ConfirmPrompt,
+    typed: &str,
+    error: Option<&str>,
+) -> Vec<Line<'static>> {
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    if preview.is_empty() {
+        lines.push(Line::raw(
+            "This step changes no store; confirm when it is done.",
+        ));
+    }
+    for change in preview {
+        lines.push(Line::raw(format!("• {change}")));
+    }
+    lines.extend(reveal_lines(app, theme));
+    lines.push(Line::raw(""));
+    match prompt {
+        ConfirmPrompt::YesNo => lines.push(Line::from(vec![
+            Span::styled(format!("{} / y", key(app, Action::Confirm)), theme.key()),
+            Span::raw(" run it    "),
+            Span::styled(format!("{} / n", key(app, Action::Cancel)), theme.key()),
+            Span::raw(" not now"),
+        ])),
+        ConfirmPrompt::Typed(word) => {
+            lines.push(Line::styled(
+                "This cannot be undone. Type the word below exactly, then enter (esc: not now).",
+                theme.warn(),
+            ));
+            lines.push(Line::raw(format!("word:  {word}")));
+            lines.push(Line::from(vec![
+                Span::raw("typed: "),
+                Span::styled(format!("{typed}▏"), theme.key()),
+            ]));
+        }
+    }
+    if let Some(error) = error {
+        lines.push(Line::styled(error.to_owned(), theme.bad()));
+    }
+    lines
 }
 
 fn note(
