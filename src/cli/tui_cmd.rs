@@ -59,7 +59,11 @@ pub struct DemoArgs {
 pub fn tui(args: &TuiArgs, explicit: Option<&Path>) -> u8 {
     let (config, creds) = match super::run::configured(explicit) {
         Ok(found) => found,
-        Err(err) => return bad_input(&format!("{err:#}")),
+        Err(err) => {
+            return bad_input(&format!(
+                "{err:#}\n(no stores configured? `keyturn demo` opens the same screen on a simulator)"
+            ));
+        }
     };
     let registry = match Registry::load(args.runbook_dir.as_deref()) {
         Ok(registry) => registry,

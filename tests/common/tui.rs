@@ -152,25 +152,33 @@ pub fn render(app: &App, width: u16, height: u16) -> String {
     out
 }
 
-/// The screen with everything that changes between runs replaced: fingerprints, times,
-/// ports, run ids, session ids and temp paths.
+/// The screen with everything that changes between runs masked, keeping each piece's
+/// width so columns stay aligned: fingerprints, ages, clock times, dates, ports, session
+/// ids, temp paths and rate budgets.
 pub fn stable(screen: &str) -> String {
-    let rules: [(&str, &str); 9] = [
-        (r"\b[0-9a-f]{8}\b", "<fp8>"),
-        (r"\b(fp|fp:) [0-9a-f]{6,8}\b", "$1 <fp>"),
-        (r"(?m)(\s)[0-9a-f]{6}(\s+(valid|401|\?))", "$1<fp6>$2"),
-        (r"\d+[smhd] ago", "<ago>"),
-        (r"\d{2}:\d{2}:\d{2}", "<time>"),
-        (r"\d{4}-\d{2}-\d{2}", "<date>"),
-        (r"127\.0\.0\.1:\d+", "<host>"),
-        (r"\b\d{8}T\d{6}Z-[0-9a-f]{6}\b", "<session>"),
-        (r"/tmp/\.tmp[A-Za-z0-9]+", "<tmp>"),
+    let rules = [
+        r"\b[0-9a-f]{8}\b",
+        r"(?:fp |\s)([0-9a-f]{6})\s",
+        r"(\d+)[smhd] ago",
+        r"\b(\d{2}:\d{2}:\d{2})\b",
+        r"\b(\d{2}:\d{2}) UTC",
+        r"\b(\d{4}-\d{2}-\d{2})\b",
+        r"127\.0\.0\.1:(\d+)",
+        r"\b(\d{8}T\d{6}Z-[0-9a-f]{6})\b",
+        r"(/tmp/\.tmp[A-Za-z0-9]+)",
+        r"(?:heroku|github) (\d+)/",
     ];
     let mut text = screen.to_owned();
-    for (pattern, with) in rules {
-        text = regex::Regex::new(pattern)
-            .unwrap()
-            .replace_all(&text, with)
+    for pattern in rules {
+        let re = regex::Regex::new(pattern).unwrap();
+        text = re
+            .replace_all(&text, |caps: &regex::Captures| {
+                let whole = caps.get(0).unwrap();
+                let part = caps.get(1).unwrap_or(whole);
+                let (start, end) = (part.start() - whole.start(), part.end() - whole.start());
+                let w = whole.as_str();
+                format!("{}{}{}", &w[..start], "#".repeat(end - start), &w[end..])
+            })
             .into_owned();
     }
     text

@@ -148,7 +148,7 @@ fn confirm_lines(
     let mut lines: Vec<Line<'static>> = Vec::new();
     if preview.is_empty() {
         lines.push(Line::raw(
-            "This step changes no store; confirm when it is done.",
+            "Confirm when you are ready (the step pane above explains what happens).",
         ));
     }
     for change in preview {
