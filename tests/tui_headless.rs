@@ -210,3 +210,45 @@ async fn a_vault_outage_shows_in_its_panel_and_clears_on_refresh() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn path_b_refused_falls_back_to_path_a_through_the_clipboard() {
+    let mut h = Harness::start(Scenario::GithubStale, None).await;
+    h.until_settled().await;
+    // The GitHub token may read but not write secrets.
+    let rule = keyturn::sim::FaultRule::parse_spec(
+        "github:PUT:^/repos/[^/]+/[^/]+/actions/secrets/.*=403x5",
+    )
+    .unwrap();
+    h.sim.faults().add(rule);
+    h.act(Action::Confirm);
+    h.until("the copy step", |app| {
+        matches!(&app.view.pending, Some(Pending::Confirm { step, .. }) if step == "path_b_fallback_copy")
+    })
+    .await;
+    let result = h
+        .app()
+        .view
+        .results
+        .get("path_b_write_secret")
+        .cloned()
+        .unwrap_or_default();
+    assert!(
+        result.starts_with('✖') && result.contains("403"),
+        "{result}"
+    );
+    h.act(Action::Confirm);
+    h.until("the manual paste step", |app| {
+        matches!(&app.view.pending, Some(Pending::Confirm { step, .. }) if step == "path_b_fallback_paste")
+    })
+    .await;
+    let copied = h.clipboard.contents().expect("the vault value was copied");
+    assert_eq!(Some(copied.clone()), h.sim.state().vault_value());
+    // The operator pastes it on github.com (here: straight into the simulator) and confirms.
+    h.sim.state().set_github_secret("HEROKU_API_KEY", &copied);
+    h.act(Action::Confirm);
+    h.until("finished", finished).await;
+    assert_eq!(h.app().view.outcome, Some(Outcome::Completed));
+    let vault = h.sim.state().vault_value().unwrap();
+    common::engine::assert_every_copy_is(&h.sim.state(), &vault);
+}
