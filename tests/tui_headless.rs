@@ -244,6 +244,19 @@ async fn path_b_refused_falls_back_to_path_a_through_the_clipboard() {
     .await;
     let copied = h.clipboard.contents().expect("the vault value was copied");
     assert_eq!(Some(copied.clone()), h.sim.state().vault_value());
+    // Hidden until the operator asks; the reveal key shows it in the dialog, then it hides.
+    assert!(!h.screen(120, 40).contains(&copied));
+    assert!(
+        h.screen(120, 40).contains("clears in"),
+        "the footer counts down"
+    );
+    h.act(Action::Reveal);
+    assert!(
+        h.screen(160, 40).contains(&copied),
+        "revealed in the dialog"
+    );
+    h.app().clipboard.as_ref().unwrap().hide();
+    assert!(!h.screen(160, 40).contains(&copied));
     // The operator pastes it on github.com (here: straight into the simulator) and confirms.
     h.sim.state().set_github_secret("HEROKU_API_KEY", &copied);
     h.act(Action::Confirm);

@@ -7,10 +7,11 @@ use std::time::Duration;
 use crate::config::Config;
 use crate::config::credentials::Credentials;
 use crate::runbook::Registry;
-use crate::runbook::engine::{Clipboard, NoClipboard};
+use crate::runbook::engine::Clipboard;
 use crate::runbook::journal;
 use crate::sim::{Scenario, Sim, SimOptions};
 use crate::tui::TuiOptions;
+use crate::tui::clipboard::ClipboardHandle;
 use crate::tui::session::SessionOptions;
 use crate::vendors::github::FollowOptions;
 
@@ -69,6 +70,7 @@ pub fn tui(args: &TuiArgs, explicit: Option<&Path>) -> u8 {
         Ok(registry) => registry,
         Err(err) => return bad_input(&format!("{err:#}")),
     };
+    let (handle, factory) = clipboard(&config);
     let session = SessionOptions {
         runbook: args.runbook.clone(),
         registry,
@@ -78,7 +80,7 @@ pub fn tui(args: &TuiArgs, explicit: Option<&Path>) -> u8 {
         follow: FollowOptions::default(),
         refresh: Duration::from_secs(config.tui.refresh_secs.max(1)),
         http: crate::vendors::HttpOptions::default(),
-        clipboard: clipboard_factory(),
+        clipboard: factory,
     };
     let options = TuiOptions {
         session,
@@ -86,6 +88,7 @@ pub fn tui(args: &TuiArgs, explicit: Option<&Path>) -> u8 {
             .dry_run
             .then(|| "DRY RUN — keyturn reads everything and writes nothing".to_owned()),
         log_file: log_file(),
+        clipboard: Some(handle),
     };
     open(config, &creds, options)
 }
@@ -104,13 +107,14 @@ pub fn demo(args: &DemoArgs) -> u8 {
         apps: args.apps,
         ..SimOptions::default()
     };
-    let handle = match rt.block_on(Sim::start(args.scenario, sim_options)) {
-        Ok(handle) => handle,
+    let sim = match rt.block_on(Sim::start(args.scenario, sim_options)) {
+        Ok(sim) => sim,
         Err(err) => return bad_input(&err.to_string()),
     };
-    let mut config = handle.config();
+    let mut config = sim.config();
     config.postmortem.dir = dir.join("postmortems");
     config.audit.path = dir.join("audit-log.jsonl");
+    let (handle, factory) = clipboard(&config);
     let session = SessionOptions {
         runbook: args.runbook.clone(),
         registry: match Registry::load(None) {
@@ -126,7 +130,7 @@ pub fn demo(args: &DemoArgs) -> u8 {
         },
         refresh: Duration::from_secs(config.tui.refresh_secs.max(1)),
         http: crate::vendors::HttpOptions::default(),
-        clipboard: clipboard_factory(),
+        clipboard: factory,
     };
     let banner = format!(
         "SIMULATION · {} · fake Heroku, GitHub and Infisical on loopback, nothing real is touched · files: {}",
@@ -137,10 +141,11 @@ pub fn demo(args: &DemoArgs) -> u8 {
         session,
         banner: Some(banner),
         log_file: Some(dir.join("keyturn.log")),
+        clipboard: Some(handle),
     };
-    let creds = handle.keyturn_credentials();
+    let creds = sim.keyturn_credentials();
     let code = open_in(&rt, config, &creds, options);
-    rt.block_on(handle.shutdown());
+    rt.block_on(sim.shutdown());
     code
 }
 
@@ -169,9 +174,16 @@ fn open_in(
     }
 }
 
-fn clipboard_factory() -> Box<dyn FnMut() -> Box<dyn Clipboard> + Send> {
-    Box::new(|| Box::new(NoClipboard) as Box<dyn Clipboard>)
+/// The real clipboard (arboard, or OSC 52 over SSH) and the factory of its engine sides.
+fn clipboard(config: &Config) -> (ClipboardHandle, ClipboardFactory) {
+    let clear_after = Duration::from_secs(config.clipboard.clear_after_secs);
+    let (handle, _) = ClipboardHandle::detect(clear_after);
+    let shared = handle.clone();
+    let factory: ClipboardFactory = Box::new(move || Box::new(shared.engine_side()));
+    (handle, factory)
 }
+
+type ClipboardFactory = Box<dyn FnMut() -> Box<dyn Clipboard> + Send>;
 
 fn demo_dir() -> anyhow::Result<PathBuf> {
     let sessions = journal::sessions_dir()?;

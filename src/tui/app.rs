@@ -69,6 +69,8 @@ pub struct App {
     /// A transient line above the footer (a refusal, "nothing to retry").
     pub status: Option<String>,
     pub now: DateTime<Utc>,
+    /// The monotonic clock at the last update, for countdowns (render reads no clock).
+    pub clock: std::time::Instant,
     pub clipboard: Option<ClipboardHandle>,
     /// True when keyturn picked the drift runbook itself (so an in-sync result offers rotation).
     pub picked_by_diagnosis: bool,
@@ -90,6 +92,7 @@ impl App {
             scroll: 0,
             status: None,
             now: Utc::now(),
+            clock: std::time::Instant::now(),
             clipboard: None,
             picked_by_diagnosis: false,
             quit: false,
@@ -98,6 +101,7 @@ impl App {
 
     /// Folds `msg` into the state; returns what the session must do.
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        self.clock = std::time::Instant::now();
         match msg {
             Msg::Key(chord) => self.key(chord),
             Msg::Action(action) => self.action(action),

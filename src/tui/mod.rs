@@ -29,6 +29,8 @@ pub struct TuiOptions {
     pub banner: Option<String>,
     /// Where the log file goes (never the screen).
     pub log_file: Option<std::path::PathBuf>,
+    /// The UI's side of the clipboard the session's engines copy to.
+    pub clipboard: Option<clipboard::ClipboardHandle>,
 }
 
 /// Opens the TUI and runs it until the operator quits; the terminal is restored on every
@@ -41,11 +43,19 @@ pub async fn run(
     if let Some(path) = &options.log_file {
         log_to_file(path)?;
     }
-    let mut session = Session::start(config, creds, options.session, None)?;
+    let mut session = Session::start(config, creds, options.session, options.clipboard)?;
     session.app.banner = options.banner;
     session.app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut guard = terminal::TerminalGuard::enter()?;
     let result = event_loop::run(&mut guard, &mut session).await;
+    // The token must not outlive the session on the clipboard: clear it (if still ours)
+    // while the terminal can still receive an OSC 52 clear.
+    if let Some(clipboard) = &session.app.clipboard {
+        clipboard.clear_now();
+        for write in clipboard.take_terminal_writes() {
+            let _ = guard.write_raw(write.as_bytes());
+        }
+    }
     drop(guard);
     result?;
     Ok(farewell(&session))

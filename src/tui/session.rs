@@ -196,11 +196,12 @@ impl Session {
     }
 
     fn reveal(&mut self) {
-        match &self.app.clipboard {
-            Some(clipboard) if clipboard.holds_value() => {
-                clipboard.reveal(std::time::Instant::now());
-            }
-            _ => self.app.status = Some("nothing to reveal: no token was copied".to_owned()),
+        let now = std::time::Instant::now();
+        let shown = self.app.clipboard.as_ref().is_some_and(|c| c.reveal(now));
+        if shown {
+            self.app.clock = now;
+        } else {
+            self.app.status = Some("nothing to reveal: no token was copied".to_owned());
         }
     }
 

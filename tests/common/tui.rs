@@ -9,6 +9,7 @@ use keyturn::runbook::Registry;
 use keyturn::runbook::engine::{Clipboard, MemoryClipboard};
 use keyturn::sim::{Scenario, SimHandle, SimOptions};
 use keyturn::tui::app::{App, Msg};
+use keyturn::tui::clipboard::ClipboardHandle;
 use keyturn::tui::session::{Session, SessionOptions};
 use keyturn::vendors::github::FollowOptions;
 use ratatui::Terminal;
@@ -46,7 +47,8 @@ impl Harness {
         config.postmortem.dir = dir.path().join("postmortems");
         config.audit.path = dir.path().join("audit.jsonl");
         let clipboard = MemoryClipboard::default();
-        let engine_side = clipboard.clone();
+        let (handle, _) = ClipboardHandle::memory(Duration::from_secs(30), clipboard.clone());
+        let shared = handle.clone();
         let options = SessionOptions {
             runbook: runbook.map(str::to_owned),
             registry: Registry::load(None).unwrap(),
@@ -59,9 +61,10 @@ impl Harness {
             },
             refresh: Duration::from_secs(30),
             http: fast_http(),
-            clipboard: Box::new(move || Box::new(engine_side.clone()) as Box<dyn Clipboard>),
+            clipboard: Box::new(move || Box::new(shared.engine_side()) as Box<dyn Clipboard>),
         };
-        let session = Session::start(config, sim.keyturn_credentials(), options, None).unwrap();
+        let session =
+            Session::start(config, sim.keyturn_credentials(), options, Some(handle)).unwrap();
         Harness {
             session,
             sim,

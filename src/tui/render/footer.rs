@@ -82,9 +82,8 @@ fn budget(rate: RateBudget) -> String {
 }
 
 fn clipboard(app: &App) -> Option<String> {
-    app.clipboard
-        .as_ref()
-        .and_then(|c| c.footer(std::time::Instant::now()))
+    let status = app.clipboard.as_ref()?.status(app.clock);
+    (status.state != crate::tui::clipboard::ClipboardState::Idle).then(|| status.describe())
 }
 
 fn keys(app: &App, theme: Theme) -> Vec<Span<'static>> {

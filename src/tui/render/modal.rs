@@ -209,14 +209,13 @@ fn reveal_lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
     let Some(clipboard) = &app.clipboard else {
         return Vec::new();
     };
-    let now = std::time::Instant::now();
-    match clipboard.revealed(now) {
+    match clipboard.revealed(app.clock) {
         Some(value) => vec![
             Line::raw(""),
             Line::styled(format!("token: {}", value.as_str()), theme.warn()),
             Line::styled("(hidden again in a few seconds)", theme.dim()),
         ],
-        None if clipboard.holds_value() => vec![Line::styled(
+        None if clipboard.holds_value(app.clock) => vec![Line::styled(
             format!(
                 "The token is on your clipboard. {} reveals it for 10 s.",
                 key(app, Action::Reveal)
