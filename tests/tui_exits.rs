@@ -111,7 +111,7 @@ fn child_of(parent: &str) -> Option<String> {
         })
 }
 
-/// target/debug/examples/panic_restore, built by `cargo test` with the other targets.
+/// `target/debug/examples/panic_restore`, built by `cargo test` with the other targets.
 fn example(name: &str) -> PathBuf {
     let deps = std::env::current_exe().unwrap();
     let debug = deps.parent().unwrap().parent().unwrap();
