@@ -4,7 +4,7 @@
 //! journal as an [`EventKind`] and to the optional observer, so the journal, the audit
 //! log, the postmortem and a live screen all read the same stream.
 //!
-//! Safety rules live here, not in the runbook files (see [`safety`]): a runbook author
+//! Safety rules live here, not in the runbook files (see the `safety` module): a runbook author
 //! cannot forget them.
 //!
 //! Drive it from the face's own event loop (`tokio::select!` over `advance()` and the
