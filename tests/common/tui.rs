@@ -169,6 +169,7 @@ pub fn stable(screen: &str) -> String {
         r"127\.0\.0\.1:(\d+)",
         r"\b(\d{8}T\d{6}Z-[0-9a-f]{6})\b",
         r"(/tmp/\.tmp[A-Za-z0-9]+)",
+        r"([0-9a-fTZ-]+)\.jsonl",
         r"(?:heroku|github) (\d+)/",
     ];
     let mut text = screen.to_owned();

@@ -16,9 +16,8 @@ use crate::tui::runbook_view::note_name;
 pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     if let Some(modal) = &app.modal {
         let (title, lines) = content(app, theme, modal);
-        let height = u16::try_from(lines.len())
-            .unwrap_or(u16::MAX)
-            .saturating_add(2);
+        let inner = (area.width * 76 / 100).saturating_sub(2);
+        let height = wrapped_height(&lines, inner).saturating_add(2);
         let rect = above_footer(area, 76, height.min(area.height));
         frame.render_widget(Clear, rect);
         let block = Block::bordered().title(Span::styled(format!(" {title} "), theme.title()));
@@ -54,6 +53,20 @@ fn above_footer(area: Rect, width_pct: u16, height: u16) -> Rect {
         .flex(Flex::Center)
         .areas(row);
     rect
+}
+
+/// Rows `lines` take when wrapped at `width`, plus one spare when any wraps (word
+/// wrapping can need a row more than the character count says).
+fn wrapped_height(lines: &[Line], width: u16) -> u16 {
+    let width = usize::from(width.max(1));
+    let mut rows = 0;
+    let mut wrapped = false;
+    for line in lines {
+        let n = line.width().div_ceil(width).max(1);
+        wrapped |= n > 1;
+        rows += n;
+    }
+    u16::try_from(rows + usize::from(wrapped)).unwrap_or(u16::MAX)
 }
 
 fn key(app: &App, action: Action) -> String {

@@ -214,7 +214,7 @@ fn finished(
         ));
         lines.push(Line::raw(""));
         lines.extend(crate::tui::markdown::to_text(markdown, theme.color).lines);
-    } else {
+    } else if app.view.log.len() > 1 {
         lines.extend(activity(app, theme));
     }
     (title, Text::from(lines))

@@ -1,0 +1,124 @@
+//! Engine messages: the runbook view folds them; the app opens the next confirmation, the
+//! rotation offer or the postmortem preview, and re-reads the stores a write touched.
+
+use super::{App, Effect};
+use crate::runbook::engine::Pending;
+use crate::runbook::event::Outcome;
+use crate::tui::modal::Modal;
+use crate::tui::panels::{Panels, StoreId};
+use crate::tui::runbook_view::Touched;
+use crate::tui::worker::FromEngine;
+
+impl App {
+    pub(super) fn engine(&mut self, message: FromEngine) -> Vec<Effect> {
+        let refused = matches!(message, FromEngine::Refused(_));
+        let arrived_pending = matches!(message, FromEngine::Pending { .. });
+        let touched = self.view.apply(message);
+        let mut effects = touched_effects(touched, &self.panels);
+        if refused {
+            self.show_refusal();
+        }
+        if arrived_pending {
+            effects.extend(self.on_pending());
+        }
+        effects
+    }
+
+    pub(super) fn show_refusal(&mut self) {
+        let Some(why) = self.view.refused.take() else {
+            return;
+        };
+        match &mut self.modal {
+            Some(Modal::Confirm { error, .. }) => *error = Some(why),
+            _ => self.status = Some(why),
+        }
+    }
+
+    /// The engine stopped for the operator: open the confirmation, or handle the end.
+    pub(super) fn on_pending(&mut self) -> Vec<Effect> {
+        self.scroll = 0;
+        match self.view.pending.clone() {
+            Some(Pending::Confirm { step, .. }) => {
+                let same =
+                    matches!(&self.modal, Some(Modal::Confirm { step: s, .. }) if *s == step);
+                if !same {
+                    self.modal = None;
+                    self.open_confirm();
+                }
+                Vec::new()
+            }
+            Some(Pending::Failed { .. }) => {
+                self.modal = None;
+                Vec::new()
+            }
+            Some(Pending::Finished(outcome)) => self.finished(outcome),
+            None => Vec::new(),
+        }
+    }
+
+    pub(super) fn finished(&mut self, outcome: Outcome) -> Vec<Effect> {
+        if matches!(self.modal, Some(Modal::Confirm { .. } | Modal::Ask { .. })) {
+            self.modal = None;
+        }
+        let in_sync = self.view.diagnosis.as_deref() == Some("in-sync");
+        let drift = self
+            .view
+            .runbook
+            .as_ref()
+            .is_some_and(|r| r.id() == "heroku-key-drift-recovery");
+        if drift && in_sync && self.picked_by_diagnosis && outcome == Outcome::Stopped {
+            self.picked_by_diagnosis = false;
+            self.offer_rotation();
+        }
+        let written = self.view.results.get("postmortem").and_then(|r| {
+            r.strip_prefix("✔ postmortem written to ")
+                .map(std::path::PathBuf::from)
+        });
+        match written {
+            Some(path) if self.view.postmortem.is_none() => vec![Effect::LoadPostmortem(path)],
+            Some(_) => vec![Effect::RewritePostmortem],
+            None => Vec::new(),
+        }
+    }
+    /// The drift runbook found everything in sync: the rotation is the next useful thing.
+    pub(super) fn rotation_offerable(&self) -> bool {
+        let drift = self.view.runbook.as_ref().map(crate::runbook::Runbook::id)
+            == Some(crate::tui::session::DRIFT_RUNBOOK);
+        drift && self.view.diagnosis.as_deref() == Some("in-sync")
+    }
+
+    pub(super) fn offer_rotation(&mut self) {
+        let age = self
+            .panels
+            .vault
+            .value()
+            .and_then(|v| v.updated_at)
+            .map(|at| (self.now - at).num_days());
+        let cadence = crate::drift::ROTATION_CADENCE_DAYS;
+        let why = match age {
+            Some(days) if days > cadence => format!(
+                "Every copy is in sync and valid, and the vault value is {days} days old: the {cadence}-day rotation is due."
+            ),
+            Some(days) => format!(
+                "Every copy is in sync and valid: nothing to recover (the vault value is {days} days old; rotation every {cadence})."
+            ),
+            None => "Every copy is in sync and valid: nothing to recover.".to_owned(),
+        };
+        self.modal = Some(Modal::OfferRotation { why });
+    }
+}
+
+fn touched_effects(touched: Touched, panels: &Panels) -> Vec<Effect> {
+    match touched {
+        Touched::Nothing => Vec::new(),
+        Touched::Vault => vec![Effect::Refresh(Some(StoreId::Vault))],
+        Touched::Github => vec![Effect::Refresh(Some(StoreId::Github))],
+        Touched::App(app) => panels
+            .apps
+            .iter()
+            .position(|(name, _)| *name == app)
+            .map(|i| vec![Effect::Refresh(Some(StoreId::App(i)))])
+            .unwrap_or_default(),
+        Touched::Verdicts => vec![Effect::ForgetVerdicts],
+    }
+}

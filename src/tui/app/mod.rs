@@ -1,0 +1,156 @@
+//! The TUI's state and its one update function. `update` is pure: it folds a message
+//! (a key, a poller reading, an engine message, a heartbeat) into the state and returns the
+//! effects the session must carry out (send a command to the engine, re-read a store…).
+//! No I/O happens here, which is what lets the headless tests drive the whole app.
+
+mod engine;
+mod keys;
+
+use chrono::{DateTime, Utc};
+
+use crate::config::keymap::{Action, KeyChord, Keymap};
+use crate::runbook::engine::Command;
+
+use super::clipboard::ClipboardHandle;
+use super::modal::Modal;
+use super::panels::{Panels, StoreId};
+use super::pollers::PollEvent;
+use super::runbook_view::RunbookView;
+use super::worker::FromEngine;
+
+/// Something that happened, for [`App::update`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Msg {
+    Key(KeyChord),
+    /// An action without a key (tests, mouse).
+    Action(Action),
+    Paste(String),
+    /// Mouse wheel: lines, negative is up.
+    Scroll(i32),
+    /// The heartbeat: clocks and countdowns move.
+    Tick(DateTime<Utc>),
+    Poll(PollEvent),
+    Engine(FromEngine),
+}
+
+/// What the session must do after an update.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Effect {
+    Engine(Command),
+    /// Re-read one store, or all of them.
+    Refresh(Option<StoreId>),
+    /// Forget cached `GET /account` verdicts, then re-read everything.
+    ForgetVerdicts,
+    /// Start the rotation runbook (offered when everything is in sync).
+    StartRotation,
+    /// Render the postmortem of this session again (notes were added after it was written).
+    RewritePostmortem,
+    /// Read the postmortem file the session wrote, for the preview.
+    LoadPostmortem(std::path::PathBuf),
+    /// Show the copied token for 10 s.
+    Reveal,
+    Quit,
+}
+
+/// Everything the screen shows.
+// Four independent flags (colour, help, quit, picked): a state enum would not be clearer.
+#[allow(clippy::struct_excessive_bools)]
+pub struct App {
+    pub keymap: Keymap,
+    /// False under `NO_COLOR`: modifiers only.
+    pub color: bool,
+    /// Shown on top in the demo: "SIMULATION — nothing here is real".
+    pub banner: Option<String>,
+    pub secret: String,
+    pub panels: Panels,
+    pub view: RunbookView,
+    pub modal: Option<Modal>,
+    pub help: bool,
+    /// Lines scrolled in the step pane.
+    pub scroll: u16,
+    /// A transient line above the footer (a refusal, "nothing to retry").
+    pub status: Option<String>,
+    pub now: DateTime<Utc>,
+    /// The monotonic clock at the last update, for countdowns (render reads no clock).
+    pub clock: std::time::Instant,
+    pub clipboard: Option<ClipboardHandle>,
+    /// True when keyturn picked the drift runbook itself (so an in-sync result offers rotation).
+    pub picked_by_diagnosis: bool,
+    pub quit: bool,
+}
+
+impl App {
+    /// An app with empty panels for `apps`.
+    pub fn new(config: &crate::config::Config, github_configured: bool) -> App {
+        App {
+            keymap: config.tui.keymap.clone(),
+            color: true,
+            banner: None,
+            secret: config.secret.name.to_string(),
+            panels: Panels::new(config.heroku.apps.names(), github_configured),
+            view: RunbookView::default(),
+            modal: None,
+            help: false,
+            scroll: 0,
+            status: None,
+            now: Utc::now(),
+            clock: std::time::Instant::now(),
+            clipboard: None,
+            picked_by_diagnosis: false,
+            quit: false,
+        }
+    }
+
+    /// Folds `msg` into the state; returns what the session must do.
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        self.clock = std::time::Instant::now();
+        match msg {
+            Msg::Key(chord) => self.key(chord),
+            Msg::Action(action) => self.action(action),
+            Msg::Paste(text) => {
+                if let Some(modal) = self.modal.as_mut().filter(|m| m.takes_text()) {
+                    modal.paste(&text);
+                }
+                Vec::new()
+            }
+            Msg::Scroll(lines) => {
+                self.scroll_by(lines);
+                Vec::new()
+            }
+            Msg::Tick(now) => {
+                self.now = now;
+                Vec::new()
+            }
+            Msg::Poll(event) => {
+                self.poll(event);
+                Vec::new()
+            }
+            Msg::Engine(message) => self.engine(message),
+        }
+    }
+
+    fn scrolled(&mut self, lines: i32) -> Vec<Effect> {
+        self.scroll_by(lines);
+        Vec::new()
+    }
+
+    fn scroll_by(&mut self, lines: i32) {
+        let next = i32::from(self.scroll).saturating_add(lines).clamp(0, 2000);
+        self.scroll = u16::try_from(next).unwrap_or(0);
+    }
+
+    fn poll(&mut self, event: PollEvent) {
+        match event {
+            PollEvent::Started(store) => self.panels.loading(store),
+            PollEvent::Done {
+                reading,
+                heroku_rate,
+                github_rate,
+            } => {
+                self.panels.apply(reading, Utc::now());
+                self.panels.heroku_rate = heroku_rate;
+                self.panels.github_rate = github_rate;
+            }
+        }
+    }
+}
