@@ -178,6 +178,9 @@ async fn poll_loop(
             return;
         }
         let reading = read(&ctx, store, app.as_deref()).await;
+        if let Some(error) = reading_error(&reading) {
+            tracing::warn!(?store, %error, "store read failed");
+        }
         let done = PollEvent::Done {
             reading,
             heroku_rate: ctx.vendors.heroku.rate_budget(),
@@ -190,6 +193,13 @@ async fn poll_loop(
         if ctx.tx.send(done).is_err() {
             return;
         }
+    }
+}
+
+fn reading_error(reading: &Reading) -> Option<&str> {
+    match reading {
+        Reading::Vault(Err(e)) | Reading::Github(Err(e)) | Reading::App(_, Err(e)) => Some(e),
+        _ => None,
     }
 }
 

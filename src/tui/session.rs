@@ -94,6 +94,7 @@ impl Session {
                 anyhow::anyhow!("no runbook `{id}` (see `keyturn runbooks list`)")
             })?;
         let engine = self.engine(runbook.clone())?;
+        tracing::info!(runbook = id, journal = %engine.journal_path().display(), "runbook started");
         self.app.view = RunbookView::start(runbook, engine.journal_path().to_owned());
         self.worker = Some(Worker::start(engine, self.engine_tx.clone())?);
         Ok(())

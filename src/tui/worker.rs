@@ -102,6 +102,7 @@ fn drive(
                     }
                 }
                 Err(err) => {
+                    tracing::error!(%err, "the engine stopped");
                     let _ = tx.send(FromEngine::Broken(err.to_string()));
                     return;
                 }
@@ -110,6 +111,7 @@ fn drive(
                 return;
             };
             if let Err(err) = engine.command(command).await {
+                tracing::info!(%err, "command refused");
                 let _ = tx.send(FromEngine::Refused(err.to_string()));
             }
         }
