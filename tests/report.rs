@@ -90,6 +90,7 @@ impl Session {
             step: id.into(),
             summary: summary.into(),
             duration_ms: 1234,
+            outputs: std::collections::BTreeMap::new(),
         })
     }
 

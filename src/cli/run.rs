@@ -104,6 +104,8 @@ async fn run_async(args: &RunArgs, explicit: Option<&std::path::Path>, runbook: 
     code
 }
 
+/// The config found by the documented search order (or `explicit`) and the credentials
+/// from the environment: what `keyturn run`, `keyturn resume --continue` and the TUI use.
 pub(crate) fn configured(
     explicit: Option<&std::path::Path>,
 ) -> anyhow::Result<(Config, Credentials)> {
@@ -157,7 +159,7 @@ fn build(
 }
 
 /// The simulator finishes runs in moments; real GitHub gets the polite default.
-fn follow_options(sim: bool) -> FollowOptions {
+pub(crate) fn follow_options(sim: bool) -> FollowOptions {
     if sim {
         FollowOptions {
             interval: std::time::Duration::from_millis(100),
@@ -168,8 +170,8 @@ fn follow_options(sim: bool) -> FollowOptions {
     }
 }
 
-/// Drives the engine to the end, answering for the operator.
-async fn walk(args: &RunArgs, mut engine: Engine) -> anyhow::Result<u8> {
+/// Drives the engine to the end, answering for the operator (also a resumed one).
+pub(crate) async fn walk(args: &RunArgs, mut engine: Engine) -> anyhow::Result<u8> {
     let mut noted = false;
     loop {
         let pending = engine.advance().await?;
@@ -292,7 +294,7 @@ fn code_for(outcome: Outcome, diagnosis: &str) -> u8 {
 }
 
 /// Prints each event: JSON lines, or one human line per step.
-fn printer(json: bool) -> Observer {
+pub(crate) fn printer(json: bool) -> Observer {
     Box::new(move |event: &Event| {
         if json {
             if let Ok(line) = serde_json::to_string(event) {
@@ -311,6 +313,7 @@ fn human(kind: &EventKind) -> Option<String> {
             step,
             summary,
             duration_ms,
+            ..
         } => format!("ok      {step:<28} {duration_ms:>6} ms  {summary}"),
         EventKind::StepFailed {
             step,
@@ -327,6 +330,15 @@ fn human(kind: &EventKind) -> Option<String> {
         EventKind::SessionFinished { outcome, message } => {
             format!("finished: {outcome:?} — {message}")
         }
+        EventKind::SessionResumed {
+            from_step,
+            recovered,
+            ..
+        } => {
+            let from = from_step.as_deref().unwrap_or("(the end)");
+            format!("resumed from {from}: {}", recovered.join("; "))
+        }
+        EventKind::RollbackStarted => "rolling back".to_owned(),
         _ => return None,
     })
 }

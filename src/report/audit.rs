@@ -73,6 +73,18 @@ fn add_failure(context: &mut serde_json::Value, s: &Summary, message: &str) {
     context["error"] = json!(error.unwrap_or_else(|| message.to_owned()));
 }
 
+/// True when the log at `path` already holds an entry with this action and context (the
+/// actor and time may differ). A missing or unreadable log holds nothing; malformed lines
+/// are passed over.
+pub fn contains(path: &Path, entry: &AuditEntry) -> bool {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return false;
+    };
+    text.lines()
+        .filter_map(|line| serde_json::from_str::<AuditEntry>(line).ok())
+        .any(|e| e.action == entry.action && e.context == entry.context)
+}
+
 /// Appends one entry to the log at `path` (created if absent) and fsyncs it.
 pub fn append(path: &Path, entry: &AuditEntry) -> Result<(), ReportError> {
     let err = |source| ReportError::Write {

@@ -143,6 +143,8 @@ impl Summary {
             EventKind::SessionFinished { outcome, message } => {
                 self.finished = Some((event.at, *outcome, message.clone()));
             }
+            // A resumed session (also one the operator had aborted) is open again.
+            EventKind::SessionResumed { .. } => self.finished = None,
             _ => self.step_event(event),
         }
         if let Some(fact) = fact(&event.kind) {
@@ -197,6 +199,7 @@ impl Summary {
                 step,
                 summary,
                 duration_ms,
+                ..
             } => self.finish_step(
                 step,
                 StepResult::Succeeded {
@@ -312,6 +315,19 @@ fn fact(kind: &EventKind) -> Option<String> {
             format!("token copied to the clipboard (cleared after {clear_after_secs} s)")
         }
         EventKind::ClipboardCleared => "clipboard cleared".to_owned(),
+        EventKind::RollbackStarted => "rollback started".to_owned(),
+        EventKind::SessionResumed {
+            from_step,
+            recovered,
+            ..
+        } => {
+            let from = from_step.as_deref().unwrap_or("the end");
+            if recovered.is_empty() {
+                format!("session resumed from {from}")
+            } else {
+                format!("session resumed from {from} ({})", recovered.join("; "))
+            }
+        }
         _ => return None,
     })
 }

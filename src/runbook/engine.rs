@@ -13,7 +13,9 @@
 
 mod actions;
 mod authz;
+pub mod journaled;
 mod plan;
+mod resume;
 mod rollback;
 mod safety;
 pub mod secrets;
@@ -29,7 +31,8 @@ use crate::runbook::journal::{Journal, JournalError};
 use crate::runbook::{Runbook, StepStatus, TemplateVars};
 use crate::vendors::Vendors;
 
-pub use plan::PlannedStep;
+pub use journaled::{Continuation, Journaled};
+pub use plan::{PlannedStep, expand};
 pub use secrets::{Clipboard, MemoryClipboard, NoClipboard, Secrets, Source};
 
 /// Follows the event stream live (a TUI's channel sender, a line printer).
@@ -171,6 +174,11 @@ pub struct Engine {
     pub(crate) stale_apps: Vec<String>,
     /// The deploy run the first audit saw is journaled once (the drift symptom).
     pub(crate) deploy_observed: bool,
+    /// Orphan authorizations a resume proved the vault cannot hold: minted after the vault
+    /// version recorded here was written. The proof lasts while the vault stays at it.
+    pub(crate) orphan_proofs: BTreeMap<String, u64>,
+    /// A resumed session that was rolling back finishes the rollback on the first advance.
+    resume_rollback: bool,
     started: bool,
 }
 
@@ -179,7 +187,7 @@ impl Engine {
     pub fn new(runbook: Runbook, deps: EngineDeps) -> Engine {
         let today = chrono::Utc::now().date_naive();
         let vars = TemplateVars::from_config(&deps.config, today);
-        let steps = plan::expand(&runbook, &deps.config);
+        let steps = plan::expand(&runbook, &deps.config.manual_consumers);
         Engine {
             runbook,
             steps,
@@ -193,6 +201,8 @@ impl Engine {
             skipped_by_operator: Vec::new(),
             stale_apps: Vec::new(),
             deploy_observed: false,
+            orphan_proofs: BTreeMap::new(),
+            resume_rollback: false,
             started: false,
         }
     }
@@ -231,6 +241,9 @@ impl Engine {
     pub async fn advance(&mut self) -> Result<Pending, EngineError> {
         if !self.started {
             self.start().await?;
+        }
+        if std::mem::take(&mut self.resume_rollback) {
+            self.roll_back().await?;
         }
         loop {
             match &self.phase {

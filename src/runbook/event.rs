@@ -5,6 +5,8 @@
 //! variant can carry a token value: the compiler refuses it. Fingerprints are keyed per
 //! process and mean nothing outside the run that made them.
 
+use std::collections::BTreeMap;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -134,6 +136,10 @@ pub enum EventKind {
         step: String,
         summary: String,
         duration_ms: u64,
+        /// The step's outputs (`{steps.ID.NAME}`: ids, descriptions, versions, never a
+        /// token), so a resumed session renders later steps exactly as the first one would.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        outputs: BTreeMap<String, String>,
     },
     StepFailed {
         step: String,
@@ -147,6 +153,9 @@ pub enum EventKind {
         reason: String,
         by_operator: bool,
     },
+    /// The operator asked to undo what succeeded; `StepRolledBack` events follow. Journaled
+    /// so a session killed mid-rollback resumes by finishing the rollback, not the rotation.
+    RollbackStarted,
     StepRolledBack {
         step: String,
         summary: String,
@@ -199,6 +208,15 @@ pub enum EventKind {
     SessionFinished {
         outcome: Outcome,
         message: String,
+    },
+    /// A later process picked the session up from this journal (`keyturn resume
+    /// --continue`): where it goes on and what it recovered from the stores (which vault
+    /// version holds the new token, which orphan authorization it will revoke).
+    SessionResumed {
+        /// The first step the resumed walk runs; `None` when nothing is left.
+        from_step: Option<String>,
+        recovered: Vec<String>,
+        keyturn_version: String,
     },
 }
 

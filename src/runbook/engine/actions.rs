@@ -101,7 +101,7 @@ impl Engine {
     }
 
     /// Runs the drift audit, keeps its tokens in memory and journals each copy.
-    async fn audit(&mut self) -> Result<drift::Audit, EngineError> {
+    pub(super) async fn audit(&mut self) -> Result<drift::Audit, EngineError> {
         let mut audit = drift::audit(
             &self.deps().vendors,
             &self.deps().config,
@@ -307,6 +307,7 @@ impl Engine {
                 step: planned.id.clone(),
                 summary: "postmortem written (this file)".into(),
                 duration_ms: 0,
+                outputs: BTreeMap::new(),
             },
             EventKind::SessionFinished {
                 outcome: Outcome::Completed,

@@ -186,25 +186,57 @@ impl Engine {
                 "dry run: would revoke authorization {id} (no way back)"
             )));
         }
-        let revoked = self.deps().vendors.heroku.delete_authorization(&id).await?;
-        let rejected = match self.secrets.old_token.clone() {
-            Some(old) if p.get("prove_401").is_none_or(|v| v != "false") => matches!(
-                self.deps().vendors.heroku.validate(&old).await,
-                crate::vendors::Validation::Invalid
-            ),
-            _ => false,
+        let prove = p.get("prove_401").is_none_or(|v| v != "false");
+        let description = match self.deps().vendors.heroku.delete_authorization(&id).await {
+            Ok(revoked) => revoked.description,
+            Err(err) if err.is_not_found() => return self.already_revoked(&id, prove).await,
+            Err(err) => return Err(err.into()),
         };
+        let rejected = prove && self.old_token_rejected().await;
         self.emit(EventKind::AuthorizationRevoked {
             id: id.clone(),
-            description: revoked.description,
+            description,
             old_token_rejected: rejected,
         })?;
-        if self.secrets.old_token.is_some() && !rejected {
+        if prove && self.secrets.old_token.is_some() && !rejected {
             return Err(EngineError::Step(format!(
                 "revoked {id}, but the old token still validates: check `heroku authorizations`"
             )));
         }
-        Ok(done(&format!("revoked {id}; the old token now gets 401")))
+        Ok(done(&if rejected {
+            format!("revoked {id}; the old token now gets 401")
+        } else {
+            format!("revoked {id}")
+        }))
+    }
+
+    /// True once Heroku answers the OLD token with 401 (false when it is not held).
+    async fn old_token_rejected(&self) -> bool {
+        let Some(old) = &self.secrets.old_token else {
+            return false;
+        };
+        matches!(
+            self.deps().vendors.heroku.validate(old).await,
+            crate::vendors::Validation::Invalid
+        )
+    }
+
+    /// The DELETE answered 404: revoked already (a resumed session whose revocation
+    /// reached Heroku just before the process died) or never there. When the step proves
+    /// the 401, only a rejected old token counts as done.
+    async fn already_revoked(&mut self, id: &str, prove: bool) -> Result<Done, EngineError> {
+        let rejected = self.old_token_rejected().await;
+        if prove && !rejected {
+            return Err(EngineError::Step(format!(
+                "authorization {id} does not exist, and the old token is not proven to get 401: check `heroku authorizations`"
+            )));
+        }
+        self.emit(EventKind::AuthorizationRevoked {
+            id: id.to_owned(),
+            description: None,
+            old_token_rejected: rejected,
+        })?;
+        Ok(done(&format!("{id} was already revoked")))
     }
 
     /// Appends the audit entry the step describes (ids only).
@@ -234,6 +266,10 @@ impl Engine {
             return Ok(done(&format!("dry run: would append {action}")));
         }
         let path = self.deps().config.audit.path.clone();
+        // A resumed session may have appended it just before the process died.
+        if audit::contains(&path, &entry) {
+            return Ok(done(&format!("{action} already in {}", path.display())));
+        }
         audit::append(&path, &entry).map_err(|e| EngineError::Step(e.to_string()))?;
         Ok(done(&format!("{action} appended to {}", path.display())))
     }

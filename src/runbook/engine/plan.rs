@@ -1,7 +1,7 @@
 //! The forward walk as a list: `for_each` steps expanded once per manual consumer, and the
 //! questions the engine asks of each step (does its `when` hold, how is it confirmed).
 
-use crate::config::{Config, ManualConsumer};
+use crate::config::ManualConsumer;
 use crate::runbook::condition::{Condition, ConditionContext, StepStatus};
 use crate::runbook::{Confirm, Runbook, Step};
 
@@ -26,12 +26,12 @@ impl PlannedStep {
     }
 }
 
-/// The forward steps, with `for_each = "manual_consumers"` expanded.
-pub fn expand(runbook: &Runbook, config: &Config) -> Vec<PlannedStep> {
+/// The forward steps, with `for_each = "manual_consumers"` expanded once per consumer.
+pub fn expand(runbook: &Runbook, consumers: &[ManualConsumer]) -> Vec<PlannedStep> {
     let mut planned = Vec::new();
     for step in runbook.forward_steps() {
         if step.for_each.is_some() {
-            for (i, consumer) in config.manual_consumers.iter().enumerate() {
+            for (i, consumer) in consumers.iter().enumerate() {
                 planned.push(PlannedStep {
                     id: format!("{}.{}", step.id(), i + 1),
                     step: step.clone(),

@@ -20,6 +20,7 @@ impl Engine {
                 s.id
             )));
         }
+        self.emit(EventKind::RollbackStarted)?;
         let mut ran_paths = Vec::new();
         for planned in done.iter().rev() {
             let Some(rollback) = planned.step.rollback.as_ref().map(|r| r.get_ref().clone()) else {

@@ -54,7 +54,13 @@ impl Engine {
     async fn vault_holds(&self, id: &str) -> Result<bool, EngineError> {
         let deps = self.deps();
         let name = deps.config.secret.name.to_string();
-        let vault = deps.vendors.vault.read_secret(&name).await?.secret_value;
+        let current = deps.vendors.vault.read_secret(&name).await?;
+        // A resume proved this orphan was minted after the vault's current version was
+        // written (see `resume.rs`): the vault cannot hold its token while it stays there.
+        if self.orphan_proofs.get(id) == Some(&current.version) {
+            return Ok(false);
+        }
+        let vault = current.secret_value;
         if let Some(new) = &self.secrets.new {
             // Revoking this session's own (broken) authorization: only if the vault moved on
             // without it. Revoking any other: only once the vault holds the new token, which
@@ -74,7 +80,7 @@ impl Engine {
 }
 
 /// Steps that put the token somewhere a consumer reads it.
-fn is_consumer(action: &str) -> bool {
+pub(super) fn is_consumer(action: &str) -> bool {
     action == "manual"
         || catalogue::find(action).is_some_and(|a| {
             matches!(

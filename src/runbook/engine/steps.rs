@@ -98,6 +98,7 @@ impl Engine {
             step: planned.id.clone(),
             summary: done.summary,
             duration_ms,
+            outputs: done.outputs,
         })?;
         self.status
             .insert(planned.id.clone(), StepStatus::Succeeded);
@@ -120,7 +121,7 @@ impl Engine {
             duration_ms,
         })?;
         self.status.insert(planned.id.clone(), StepStatus::Failed);
-        if self.continues_after_failure(planned) {
+        if self.continues_after_failure() {
             self.cursor += 1;
         } else {
             self.phase = Phase::Failed(error.to_string());
@@ -128,14 +129,9 @@ impl Engine {
         Ok(())
     }
 
-    /// A failure a later step handles (`when = "step.ID.failed"`) does not stop the walk.
-    pub(crate) fn continues_after_failure(&self, planned: &PlannedStep) -> bool {
-        let needle = format!("step.{}.failed", planned.id);
-        self.steps[self.cursor + 1..].iter().any(|s| {
-            s.step
-                .when
-                .as_ref()
-                .is_some_and(|w| w.get_ref().contains(&needle))
-        })
+    /// A failure of the step at the cursor that a later step handles
+    /// (`when = "step.ID.failed"`) does not stop the walk.
+    pub(crate) fn continues_after_failure(&self) -> bool {
+        super::journaled::failure_handled(&self.steps, self.cursor)
     }
 }

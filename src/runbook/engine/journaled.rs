@@ -1,0 +1,315 @@
+//! What a session's journal says, folded once: the facts [`Engine::resume`] rebuilds an
+//! engine from, and the continuation `keyturn resume` shows without touching a store.
+//! Pure (reads no store), so the read-only view and the resumed engine agree on where a
+//! session stopped; the engine then checks the stores for what the journal cannot know
+//! (a write that reached a vendor just before the process died).
+//!
+//! [`Engine::resume`]: super::Engine::resume
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+
+use crate::runbook::StepStatus;
+use crate::runbook::event::{Event, EventKind, Outcome, StoreRef};
+
+use super::PlannedStep;
+
+/// An authorization the session created, and where the journal says so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Minted {
+    pub id: String,
+    pub description: String,
+    pub seq: u64,
+}
+
+/// The facts of one session's journal that resuming needs.
+#[derive(Debug, Clone, Default)]
+pub struct Journaled {
+    pub session: String,
+    pub runbook: String,
+    pub secret: String,
+    pub started_at: Option<DateTime<Utc>>,
+    pub dry_run: bool,
+    /// The first audit's verdict: the session's conditions branch on it throughout.
+    pub diagnosis: Option<String>,
+    /// Each step's last status; a step started again loses its old one.
+    pub status: BTreeMap<String, StepStatus>,
+    pub outputs: BTreeMap<String, BTreeMap<String, String>>,
+    pub skipped_by_operator: Vec<String>,
+    /// Every `StepStarted`: its sequence number and step id, in order.
+    pub starts: Vec<(u64, String)>,
+    /// The step started last that never finished: the process died inside it.
+    pub in_flight: Option<String>,
+    pub old_authorization: Option<String>,
+    pub minted: Vec<Minted>,
+    pub revoked: BTreeSet<String>,
+    /// Every vault version the session saw or wrote: (sequence number, version).
+    pub vault_versions: Vec<(u64, u64)>,
+    /// Sequence numbers of the session's own vault writes.
+    pub vault_writes: Vec<u64>,
+    /// A rollback began and the session did not finish afterwards.
+    pub rollback_started: bool,
+    /// How the session ended, unless it was resumed since.
+    pub finished: Option<Outcome>,
+    pub deploy_observed: bool,
+    /// The apps the first audit saw, and those it found stale (for `apps = "stale"`).
+    pub apps: BTreeSet<String>,
+    pub stale_apps: Vec<String>,
+}
+
+/// Where a resumed session goes on, from the journal alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Continuation {
+    /// The session ended this way; nothing to continue.
+    Finished(Outcome),
+    /// A rollback was under way: it is finished first.
+    RollBack,
+    /// Revoke the orphan authorizations (minted, their tokens never stored), then run from
+    /// `step`; `None` when every step is done.
+    From {
+        orphans: Vec<String>,
+        step: Option<String>,
+    },
+}
+
+impl Journaled {
+    /// Folds a session's events.
+    pub fn of(events: &[Event]) -> Journaled {
+        let mut j = Journaled::default();
+        for event in events {
+            j.take(event);
+        }
+        j
+    }
+
+    fn take(&mut self, event: &Event) {
+        match &event.kind {
+            EventKind::SessionStarted {
+                session,
+                runbook,
+                secret,
+                dry_run,
+                ..
+            } => {
+                self.session.clone_from(session);
+                self.runbook.clone_from(runbook);
+                self.secret.clone_from(secret);
+                self.dry_run = *dry_run;
+                self.started_at = Some(event.at);
+            }
+            EventKind::Diagnosed { diagnosis, .. } if self.diagnosis.is_none() => {
+                self.diagnosis = Some(diagnosis.clone());
+            }
+            EventKind::StoreObserved { .. } => self.observed(event),
+            EventKind::DeployObserved { .. } => self.deploy_observed = true,
+            EventKind::OldAuthorizationFound { id, .. } => {
+                self.old_authorization = Some(id.clone());
+            }
+            EventKind::AuthorizationCreated {
+                id, description, ..
+            } => self.minted.push(Minted {
+                id: id.clone(),
+                description: description.clone(),
+                seq: event.seq,
+            }),
+            EventKind::AuthorizationRevoked { id, .. } => {
+                self.revoked.insert(id.clone());
+            }
+            EventKind::SecretWritten {
+                store: StoreRef::Vault,
+                version,
+                ..
+            } => self.vault_written(event.seq, version.as_deref()),
+            EventKind::RollbackStarted => self.rollback_started = true,
+            EventKind::SessionFinished { outcome, .. } => {
+                self.finished = Some(*outcome);
+                self.rollback_started = false;
+            }
+            EventKind::SessionResumed { .. } => self.finished = None,
+            _ => self.step_event(event),
+        }
+    }
+
+    fn observed(&mut self, event: &Event) {
+        let EventKind::StoreObserved {
+            store,
+            version,
+            matches_vault,
+            ..
+        } = &event.kind
+        else {
+            return;
+        };
+        match store {
+            StoreRef::Vault => {
+                if let Some(v) = version.as_deref().and_then(parse_version) {
+                    self.vault_versions.push((event.seq, v));
+                }
+            }
+            // The first audit, before its diagnosis: `stale_apps()` keeps the list only
+            // when the diagnosis says `apps-stale`, as the live engine does.
+            StoreRef::HerokuApp { app } if self.diagnosis.is_none() => {
+                self.apps.insert(app.clone());
+                if *matches_vault != Some(true) {
+                    self.stale_apps.push(app.clone());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn vault_written(&mut self, seq: u64, version: Option<&str>) {
+        self.vault_writes.push(seq);
+        if let Some(v) = version.and_then(parse_version) {
+            self.vault_versions.push((seq, v));
+        }
+    }
+
+    fn step_event(&mut self, event: &Event) {
+        let (step, status) = match &event.kind {
+            EventKind::StepStarted { step, .. } => {
+                self.starts.push((event.seq, step.clone()));
+                self.status.remove(step);
+                self.outputs.remove(step);
+                self.in_flight = Some(step.clone());
+                return;
+            }
+            EventKind::StepSucceeded { step, outputs, .. } => {
+                self.outputs.insert(step.clone(), outputs.clone());
+                (step, StepStatus::Succeeded)
+            }
+            EventKind::StepFailed { step, .. } => (step, StepStatus::Failed),
+            EventKind::StepSkipped {
+                step, by_operator, ..
+            } => {
+                if *by_operator {
+                    self.skipped_by_operator.push(step.clone());
+                }
+                (step, StepStatus::Skipped)
+            }
+            _ => return,
+        };
+        if self.in_flight.as_ref() == Some(step) {
+            self.in_flight = None;
+        }
+        self.status.insert(step.clone(), status);
+    }
+
+    /// The apps the first audit found stale, when its diagnosis says `apps-stale`.
+    pub fn stale_apps(&self) -> Vec<String> {
+        if self.diagnosis.as_deref() == Some("apps-stale") {
+            self.stale_apps.clone()
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// The last vault version the journal knows of, at or before `seq`.
+    pub fn vault_version_before(&self, seq: u64) -> Option<u64> {
+        self.vault_versions
+            .iter()
+            .filter(|(s, _)| *s <= seq)
+            .map(|(_, v)| *v)
+            .next_back()
+    }
+
+    /// The vault version the first audit saw: the value in use before the session wrote.
+    pub fn vault_version_at_start(&self) -> Option<u64> {
+        self.vault_versions.first().map(|(_, v)| *v)
+    }
+
+    /// The newest authorization this session minted that it did not revoke.
+    pub fn live_minted(&self) -> Option<&Minted> {
+        self.minted
+            .iter()
+            .rev()
+            .find(|m| !self.revoked.contains(&m.id))
+    }
+
+    /// True when the journal shows a vault write after `seq` (the new token reached it).
+    pub fn vault_written_after(&self, seq: u64) -> bool {
+        self.vault_writes.iter().any(|w| *w > seq)
+    }
+
+    /// Steps started after `seq`, by id.
+    pub fn started_after(&self, seq: u64) -> impl Iterator<Item = &str> {
+        self.starts
+            .iter()
+            .filter(move |(s, _)| *s > seq)
+            .map(|(_, id)| id.as_str())
+    }
+
+    /// Where a resumed walk of `steps` goes on, judging by the journal alone: a minted
+    /// token the journal never saw reach the vault counts as lost, so the walk goes back to
+    /// the mint (the engine refines this by reading the vault).
+    pub fn continuation(&self, steps: &[PlannedStep]) -> Continuation {
+        if let Some(outcome) = self.finished.filter(|o| !resumable(*o)) {
+            return Continuation::Finished(outcome);
+        }
+        if self.rollback_started {
+            return Continuation::RollBack;
+        }
+        let mut at = first_unfinished(steps, &self.status);
+        let lost = self
+            .live_minted()
+            .filter(|m| !self.vault_written_after(m.seq));
+        if lost.is_some() || self.live_minted().is_none() {
+            at = minted_before(steps, &self.status, at).unwrap_or(at);
+        }
+        Continuation::From {
+            orphans: lost.map(|m| m.id.clone()).into_iter().collect(),
+            step: steps.get(at).map(|s| s.id.clone()),
+        }
+    }
+}
+
+/// The minting step, when it succeeded before `at` (its token is needed again).
+pub fn minted_before(
+    steps: &[PlannedStep],
+    status: &BTreeMap<String, StepStatus>,
+    at: usize,
+) -> Option<usize> {
+    minting_step(steps)
+        .filter(|&m| m < at && status.get(&steps[m].id) == Some(&StepStatus::Succeeded))
+}
+
+/// A session that ended this way can be taken up again (the operator stopped it, or a
+/// step failed); a completed, rolled-back or deliberately stopped one cannot.
+pub fn resumable(outcome: Outcome) -> bool {
+    matches!(outcome, Outcome::Aborted | Outcome::Failed)
+}
+
+/// The index of the first step that mints an authorization.
+pub fn minting_step(steps: &[PlannedStep]) -> Option<usize> {
+    steps
+        .iter()
+        .position(|s| s.step.action.get_ref() == "create_authorization")
+}
+
+/// The first step that neither succeeded, nor was skipped, nor failed in a way a later
+/// step handles; `steps.len()` when every step is done.
+pub fn first_unfinished(steps: &[PlannedStep], status: &BTreeMap<String, StepStatus>) -> usize {
+    (0..steps.len())
+        .find(|&i| match status.get(&steps[i].id) {
+            Some(StepStatus::Succeeded | StepStatus::Skipped) => false,
+            Some(StepStatus::Failed) => !failure_handled(steps, i),
+            None => true,
+        })
+        .unwrap_or(steps.len())
+}
+
+/// A failure a later step handles (`when = "step.ID.failed"`) does not stop the walk.
+pub fn failure_handled(steps: &[PlannedStep], index: usize) -> bool {
+    let needle = format!("step.{}.failed", steps[index].id);
+    steps[index + 1..].iter().any(|s| {
+        s.step
+            .when
+            .as_ref()
+            .is_some_and(|w| w.get_ref().contains(&needle))
+    })
+}
+
+fn parse_version(text: &str) -> Option<u64> {
+    text.trim_start_matches('v').parse().ok()
+}

@@ -1,0 +1,376 @@
+//! Picking an interrupted session up from its journal: [`Engine::resume`] rebuilds the
+//! engine of the same runbook, marks what the journal says is done, recovers the tokens
+//! the dead process held, and continues from the first unfinished step, appending to the
+//! same journal. `keyturn resume --continue` and the TUI both use it.
+//!
+//! Tokens lived in memory only, so they are recovered from the stores, never from the
+//! journal:
+//! - the token in use before the session is the vault version the first audit saw (the
+//!   pre-checks identified the OLD authorization by it); Infisical keeps the history;
+//! - a new token that reached the vault is the vault's current version;
+//! - a new authorization whose token never reached a store is an orphan: nothing can use
+//!   it and Heroku never shows a token twice, so it is revoked and a fresh one minted.
+//!
+//! The journal cannot know about a write that reached a vendor just before the process
+//! died, so every claim is checked against the stores first, and a vault that moved in a
+//! way this session cannot account for stops the resume instead of guessing.
+
+use std::collections::BTreeSet;
+
+use crate::config::Config;
+use crate::runbook::catalogue::{self, Writes};
+use crate::runbook::event::{Event, EventKind};
+use crate::runbook::{Confirm, Runbook, Step, TemplateVars};
+use crate::secret::Token;
+use crate::vendors::Validation;
+use crate::vendors::heroku::Authorization;
+use crate::vendors::infisical::VaultSecret;
+
+use super::journaled::{self, Journaled};
+use super::{Engine, EngineDeps, EngineError, PlannedStep};
+
+/// How long before the session's first event a minted authorization may claim to be
+/// created (clocks of Heroku and this machine differ a little).
+const CLOCK_SLACK: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
+impl Engine {
+    /// Rebuilds the engine of an interrupted session from its journal's `events`. `deps`
+    /// must carry the session's journal reopened ([`Journal::reopen`]) and the config the
+    /// session ran with; a config naming other stores is refused.
+    ///
+    /// [`Journal::reopen`]: crate::runbook::journal::Journal::reopen
+    pub async fn resume(
+        runbook: Runbook,
+        deps: EngineDeps,
+        events: &[Event],
+    ) -> Result<Engine, EngineError> {
+        let journaled = Journaled::of(events);
+        check_resumable(&journaled, &runbook, &deps.config)?;
+        let mut engine = Engine::new(runbook, deps);
+        engine.restore(&journaled);
+        let recovered = engine.recover(&journaled).await?;
+        let from_step = engine
+            .steps
+            .get(engine.cursor)
+            .filter(|_| !engine.resume_rollback)
+            .map(|s| s.id.clone());
+        engine.emit(EventKind::SessionResumed {
+            from_step,
+            recovered,
+            keyturn_version: env!("CARGO_PKG_VERSION").to_owned(),
+        })?;
+        Ok(engine)
+    }
+
+    /// What the journal alone restores: template values (with the session's date, so a
+    /// description minted yesterday still renders the same), diagnosis, step statuses.
+    fn restore(&mut self, j: &Journaled) {
+        self.started = true;
+        if let Some(at) = j.started_at {
+            self.vars = TemplateVars::from_config(&self.deps.config, at.date_naive());
+        }
+        self.diagnosis = j.diagnosis.clone().unwrap_or_else(|| "unknown".to_owned());
+        self.vars.set("diagnosis", self.diagnosis.clone());
+        self.stale_apps = j.stale_apps();
+        self.vars.set("stale_apps", self.stale_apps.join(", "));
+        for (step, outputs) in &j.outputs {
+            for (name, value) in outputs {
+                self.vars.set_output(step, name, value.clone());
+            }
+        }
+        self.status.clone_from(&j.status);
+        self.skipped_by_operator.clone_from(&j.skipped_by_operator);
+        self.deploy_observed = j.deploy_observed;
+        self.secrets
+            .old_authorization
+            .clone_from(&j.old_authorization);
+    }
+
+    /// Reads the stores and recovers the tokens; places the cursor. Returns what it found,
+    /// one line per fact, for the `SessionResumed` event.
+    async fn recover(&mut self, j: &Journaled) -> Result<Vec<String>, EngineError> {
+        let mut notes = Vec::new();
+        self.audit().await?;
+        let vault = self.read_vault().await?;
+        self.check_vault_history(j, &vault)?;
+        let authorizations = self.deps.vendors.heroku.list_authorizations().await?;
+        self.recover_previous(j, &authorizations, &mut notes)
+            .await?;
+        if j.rollback_started {
+            self.resume_rollback = true;
+            self.cursor = self.steps.len();
+            notes.push("a rollback was under way: it is finished first".to_owned());
+            return Ok(notes);
+        }
+        self.recover_new(j, &vault, &mut notes);
+        let orphans = self.orphans(j, &authorizations, &vault);
+        self.place_cursor(&orphans, &mut notes);
+        Ok(notes)
+    }
+
+    async fn read_vault(&self) -> Result<VaultSecret, EngineError> {
+        let name = self.deps.config.secret.name.to_string();
+        Ok(self.deps.vendors.vault.read_secret(&name).await?)
+    }
+
+    /// The vault may have moved past what the journal knows only through this session's
+    /// own write, cut off before its event was journaled: a vault-writing step in flight
+    /// (or a rollback), one version on. Anything else is someone else's write, and the
+    /// journal cannot say whose token the vault now holds.
+    fn check_vault_history(&self, j: &Journaled, vault: &VaultSecret) -> Result<(), EngineError> {
+        let Some(&(_, known)) = j.vault_versions.last() else {
+            return Ok(());
+        };
+        let writing = j.rollback_started
+            || j.in_flight
+                .as_deref()
+                .is_some_and(|id| self.writes_vault(id));
+        if vault.version == known || (writing && vault.version == known + 1) {
+            return Ok(());
+        }
+        Err(EngineError::Refused(format!(
+            "the vault moved from version {known} to {} outside this session, so the journal cannot say whose token it holds: check every copy (`keyturn check`) and start a new session",
+            vault.version
+        )))
+    }
+
+    /// The token in use before the session: the vault version the first audit saw. It is
+    /// the rollback target and, unless the listing shows the OLD token itself, the token
+    /// proven dead after the OLD authorization is revoked.
+    async fn recover_previous(
+        &mut self,
+        j: &Journaled,
+        authorizations: &[Authorization],
+        notes: &mut Vec<String>,
+    ) -> Result<(), EngineError> {
+        let Some(version) = j.vault_version_at_start() else {
+            return Ok(());
+        };
+        let name = self.deps.config.secret.name.to_string();
+        let vault = &self.deps.vendors.vault;
+        let before = vault
+            .read_secret_version(&name, version)
+            .await?
+            .secret_value;
+        let valid = self.validate(&before).await;
+        notes.push(format!(
+            "the token in use before the session: vault version {version} ({})",
+            if valid {
+                "still valid"
+            } else {
+                "rejected by Heroku"
+            }
+        ));
+        let listed = j.old_authorization.as_ref().and_then(|id| {
+            authorizations
+                .iter()
+                .find(|a| &a.id == id)
+                .and_then(|a| a.access_token.as_ref()?.token.clone())
+        });
+        if j.old_authorization.is_some() {
+            self.secrets.old_token = Some(listed.unwrap_or_else(|| before.clone()));
+        }
+        self.secrets.previous = Some(before);
+        Ok(())
+    }
+
+    /// True when Heroku accepts `token`; remembered as validated in this session.
+    async fn validate(&mut self, token: &Token) -> bool {
+        let valid = matches!(
+            self.deps.vendors.heroku.validate(token).await,
+            Validation::Valid { .. }
+        );
+        if valid {
+            self.secrets.validated.insert(token.fingerprint());
+        }
+        valid
+    }
+
+    /// A minted token is the vault's current value when this session wrote the vault after
+    /// minting and the vault no longer holds the value it started with.
+    fn recover_new(&mut self, j: &Journaled, vault: &VaultSecret, notes: &mut Vec<String>) {
+        let Some(minted) = j.live_minted() else {
+            return;
+        };
+        let moved = self
+            .secrets
+            .previous
+            .as_ref()
+            .is_some_and(|before| !before.same_value(&vault.secret_value));
+        let wrote = j.vault_written_after(minted.seq)
+            || j.started_after(minted.seq).any(|id| self.writes_vault(id));
+        if !(moved && wrote) {
+            return;
+        }
+        let valid = self.secrets.is_validated(&vault.secret_value);
+        notes.push(format!(
+            "the new token of authorization {}: the vault's current version {} ({})",
+            minted.id,
+            vault.version,
+            if valid {
+                "valid"
+            } else {
+                "REJECTED by Heroku: it is written nowhere else; roll back"
+            }
+        ));
+        self.secrets.new = Some(vault.secret_value.clone());
+        self.secrets.new_authorization = Some(minted.id.clone());
+    }
+
+    /// Live authorizations this session minted whose token it does not hold: the ones the
+    /// journal names, and one a mint in flight created before its event was journaled
+    /// (found by its description, created since the session started).
+    fn orphans(
+        &mut self,
+        j: &Journaled,
+        authorizations: &[Authorization],
+        vault: &VaultSecret,
+    ) -> Vec<String> {
+        let live = |id: &str| authorizations.iter().any(|a| a.id == id);
+        let held = self.secrets.new_authorization.clone();
+        let mut orphans: Vec<(String, u64)> = j
+            .minted
+            .iter()
+            .filter(|m| !j.revoked.contains(&m.id) && live(&m.id) && Some(&m.id) != held.as_ref())
+            .map(|m| (m.id.clone(), m.seq))
+            .collect();
+        let known: BTreeSet<&str> = j.minted.iter().map(|m| m.id.as_str()).collect();
+        for a in self.unjournaled_mints(j, authorizations) {
+            if !known.contains(a.id.as_str()) {
+                orphans.push((a.id.clone(), u64::MAX));
+            }
+        }
+        for (id, seq) in &orphans {
+            if self.orphan_provable(j, *seq, vault) {
+                self.orphan_proofs.insert(id.clone(), vault.version);
+            }
+        }
+        orphans.into_iter().map(|(id, _)| id).collect()
+    }
+
+    /// Authorizations a mint in flight may have created: same description, not the OLD
+    /// one, created since the session started.
+    fn unjournaled_mints<'a>(
+        &self,
+        j: &Journaled,
+        authorizations: &'a [Authorization],
+    ) -> Vec<&'a Authorization> {
+        let Some(planned) = j.in_flight.as_deref().and_then(|id| self.planned(id)) else {
+            return Vec::new();
+        };
+        if planned.step.action.get_ref() != "create_authorization" {
+            return Vec::new();
+        }
+        let description = self.params(&planned).get("description").cloned();
+        let since = j.started_at.map(|at| at - CLOCK_SLACK);
+        authorizations
+            .iter()
+            .filter(|a| a.description.is_some() && a.description == description)
+            .filter(|a| Some(&a.id) != j.old_authorization.as_ref())
+            .filter(|a| a.created_at.zip(since).is_some_and(|(c, s)| c >= s))
+            .collect()
+    }
+
+    /// An orphan minted at `seq` provably sits in no store when the vault is still at the
+    /// version it had before the mint and no other consumer step started since.
+    fn orphan_provable(&self, j: &Journaled, seq: u64, vault: &VaultSecret) -> bool {
+        let before = j.vault_version_before(seq);
+        let consumers_since = j
+            .started_after(seq)
+            .filter_map(|id| self.planned(id))
+            .any(|p| super::safety::is_consumer(p.step.action.get_ref()));
+        before == Some(vault.version) && !consumers_since
+    }
+
+    /// The first unfinished step; back to the mint when its token is lost, with a revoke
+    /// step per orphan in front of it.
+    fn place_cursor(&mut self, orphans: &[String], notes: &mut Vec<String>) {
+        let mut at = journaled::first_unfinished(&self.steps, &self.status);
+        if self.secrets.new.is_none() {
+            if let Some(m) = journaled::minted_before(&self.steps, &self.status, at) {
+                for planned in &self.steps[m..] {
+                    self.status.remove(&planned.id);
+                }
+                at = m;
+                notes.push("the minted token died with the process: mint again".to_owned());
+            }
+        }
+        for (n, id) in orphans.iter().enumerate() {
+            notes.push(format!(
+                "orphan authorization {id}: its token was never stored; revoke it"
+            ));
+            self.steps.insert(at + n, orphan_step(n + 1, id));
+        }
+        self.cursor = at;
+    }
+
+    /// The planned step with this id.
+    fn planned(&self, id: &str) -> Option<PlannedStep> {
+        self.steps.iter().find(|s| s.id == id).cloned()
+    }
+
+    fn writes_vault(&self, id: &str) -> bool {
+        self.planned(id).is_some_and(|p| {
+            catalogue::find(p.step.action.get_ref())
+                .is_some_and(|a| a.writes == Some(Writes::Vault))
+        })
+    }
+}
+
+/// Refuses a journal this engine cannot continue: another runbook, a dry run, a session
+/// that ended for good, or a config naming other stores than the session used.
+fn check_resumable(j: &Journaled, runbook: &Runbook, config: &Config) -> Result<(), EngineError> {
+    let refuse = |why: String| Err(EngineError::Refused(why));
+    if j.runbook != runbook.id() {
+        return refuse(format!(
+            "the journal is a session of runbook `{}`, not `{}`",
+            j.runbook,
+            runbook.id()
+        ));
+    }
+    if j.dry_run {
+        return refuse("a dry run wrote nothing: start it again with `keyturn run`".into());
+    }
+    if let Some(outcome) = j.finished.filter(|o| !journaled::resumable(*o)) {
+        return refuse(format!(
+            "the session already ended ({outcome:?}): nothing to resume"
+        ));
+    }
+    let apps: BTreeSet<String> = config.heroku.apps.names().iter().cloned().collect();
+    if j.secret != config.secret.name.to_string() || (!j.apps.is_empty() && j.apps != apps) {
+        return refuse(format!(
+            "the session ran for {} on apps {:?}; this config names {} on {:?}: resume with the config the session ran with (--config)",
+            j.secret, j.apps, config.secret.name, apps
+        ));
+    }
+    Ok(())
+}
+
+/// A step revoking an orphan authorization (yes/no: nothing can use its token).
+fn orphan_step(n: usize, id: &str) -> PlannedStep {
+    let mut params = toml::Table::new();
+    params.insert("authorization_id".into(), id.into());
+    params.insert("prove_401".into(), false.into());
+    let spanned = |text: String| toml::Spanned::new(0..0, text);
+    let step = Step {
+        id: spanned("revoke_orphan".into()),
+        title: spanned(format!("Revoke the orphan authorization {id}")),
+        body: Some(spanned(format!(
+            "The interrupted session minted authorization `{id}`, but its token lived only in that process's memory and never reached a store. Nothing can use it and Heroku never shows a token twice, so the safe way on is to revoke it and mint a fresh one. keyturn refuses if the vault could hold its token."
+        ))),
+        action: spanned("revoke_authorization".into()),
+        params: Some(toml::Spanned::new(0..0, params)),
+        confirm: Some(toml::Spanned::new(0..0, Confirm::YesNo)),
+        when: None,
+        rollback: None,
+        point_of_no_return: false,
+        rollback_only: false,
+        outputs: Vec::new(),
+        for_each: None,
+    };
+    PlannedStep {
+        id: format!("revoke_orphan.{n}"),
+        step,
+        consumer: None,
+    }
+}
