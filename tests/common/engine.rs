@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use keyturn::runbook::engine::{
-    Command, ConfirmPrompt, Engine, EngineDeps, MemoryClipboard, Pending,
+    Command, ConfirmPrompt, Engine, EngineDeps, MemoryClipboard, Observer, Pending,
 };
 use keyturn::runbook::event::{Event, Outcome};
 use keyturn::runbook::journal::{self, Journal};
@@ -52,32 +52,46 @@ pub fn runbook(text: &str) -> Runbook {
 pub async fn setup_with(scenario: Scenario, runbook: Runbook, options: Options) -> Setup {
     let sim = super::start(scenario).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut config = sim.config();
-    config.postmortem.dir = dir.path().join("postmortems");
-    config.audit.path = dir.path().join("audit.jsonl");
-    let vendors = Vendors::connect_with(&config, &sim.keyturn_credentials(), &fast_http()).unwrap();
     let journal =
         Journal::create(&dir.path().join("sessions"), &journal::new_session_id()).unwrap();
     let clipboard = MemoryClipboard::default();
-    let deps = EngineDeps {
-        config,
-        vendors,
-        clipboard: Box::new(clipboard.clone()),
-        journal,
-        dry_run: options.dry_run,
-        actor: Some("ops@example.com".into()),
-        github_write: options.github_write,
-        observer: None,
-        follow: FollowOptions {
-            interval: Duration::from_millis(50),
-            ..FollowOptions::default()
-        },
-    };
+    let mut deps = deps(&sim, &dir, journal, None);
+    deps.clipboard = Box::new(clipboard.clone());
+    deps.dry_run = options.dry_run;
+    deps.github_write = options.github_write;
     Setup {
         sim,
         engine: Engine::new(runbook, deps),
         dir,
         clipboard,
+    }
+}
+
+/// What an engine against `sim` needs, its files in `dir` (the same every time, so a
+/// resumed engine finds what the first one wrote).
+pub fn deps(
+    sim: &SimHandle,
+    dir: &TempDir,
+    journal: Journal,
+    observer: Option<Observer>,
+) -> EngineDeps {
+    let mut config = sim.config();
+    config.postmortem.dir = dir.path().join("postmortems");
+    config.audit.path = dir.path().join("audit.jsonl");
+    let vendors = Vendors::connect_with(&config, &sim.keyturn_credentials(), &fast_http()).unwrap();
+    EngineDeps {
+        config,
+        vendors,
+        clipboard: Box::new(MemoryClipboard::default()),
+        journal,
+        dry_run: false,
+        actor: Some("ops@example.com".into()),
+        github_write: None,
+        observer,
+        follow: FollowOptions {
+            interval: Duration::from_millis(50),
+            ..FollowOptions::default()
+        },
     }
 }
 
