@@ -1,0 +1,138 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Through the real binary: `keyturn run` of a rotation is killed while it waits at a
+//! confirmation after the vault write, `keyturn resume` shows where it would continue, and
+//! `keyturn resume --continue` finishes it. The simulator runs in this test (a `--sim`
+//! simulator would die with the killed process), reached through a written config file and
+//! credentials in the environment, as a real session would be.
+
+mod common;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Output, Stdio};
+use std::time::Duration;
+
+use keyturn::runbook::journal;
+use keyturn::sim::{Scenario, SimHandle};
+
+const ROTATION: &str = "heroku-token-rotation";
+
+/// The binary, run in `dir` with the simulator's credentials and nothing of the host's.
+fn keyturn(sim: &SimHandle, dir: &Path) -> std::process::Command {
+    let c = sim.credentials();
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("keyturn"));
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("XDG_CONFIG_HOME", dir.join("xdg"))
+        .env("KEYTURN_HEROKU_TOKEN", &c.heroku_operator_token)
+        .env("GH_TOKEN", &c.github_token)
+        .env("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID", &c.infisical_client_id)
+        .env(
+            "INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET",
+            &c.infisical_client_secret,
+        )
+        .env("KEYTURN_SESSIONS_DIR", dir.join("sessions"));
+    cmd
+}
+
+/// Runs a command to its end off the async threads (the simulator needs them).
+async fn output(mut cmd: std::process::Command) -> Output {
+    tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap()
+}
+
+/// Waits until the session's journal says `step` succeeded.
+async fn wait_for_step(dir: &Path, step: &str) -> PathBuf {
+    let needle = format!("\"step\":\"{step}\"");
+    for _ in 0..300 {
+        let found = journal::list_sessions(&dir.join("sessions")).pop();
+        if let Some(path) = found {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let done = text
+                .lines()
+                .any(|l| l.contains("step_succeeded") && l.contains(&needle));
+            if done {
+                return path;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{step} never succeeded");
+}
+
+/// `keyturn run` answering `y` to the mint and the vault write, then left waiting at the
+/// next confirmation (stdin stays open) until it is killed.
+async fn run_and_kill_after_the_vault_write(sim: &SimHandle, dir: &Path) -> PathBuf {
+    let mut cmd = keyturn(sim, dir);
+    cmd.args(["--config", "keyturn.toml", "run", ROTATION])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child: Child = cmd.spawn().unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"y\ny\n").unwrap();
+    let path = wait_for_step(dir, "store_vault").await;
+    child.kill().unwrap();
+    tokio::task::spawn_blocking(move || child.wait().unwrap())
+        .await
+        .unwrap();
+    drop(stdin);
+    path
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_run_is_resumed_to_a_completed_rotation() {
+    let sim = common::start(Scenario::InSync).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("keyturn.toml"), sim.config_toml()).unwrap();
+    let state = sim.state();
+    let old = state.vault_value().unwrap();
+    let word = state
+        .authorizations()
+        .into_iter()
+        .find(|a| a.token == old)
+        .unwrap()
+        .description;
+
+    let journal_path = run_and_kill_after_the_vault_write(&sim, dir.path()).await;
+    let new = state.vault_value().unwrap();
+    assert_ne!(new, old, "the vault holds the new token");
+    let app = &state.app_names()[0];
+    let stale = state.app_config_var(app, "HEROKU_API_KEY");
+    assert_eq!(stale.as_deref(), Some(old.as_str()), "killed before propagation");
+
+    let mut view = keyturn(&sim, dir.path());
+    view.arg("resume");
+    let shown = output(view).await;
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert_eq!(shown.status.code(), Some(0), "{text}");
+    assert!(text.contains("would continue from step propagate_heroku"), "{text}");
+
+    let mut resume = keyturn(&sim, dir.path());
+    resume.args(["--config", "keyturn.toml", "resume", "--continue", "--yes"]);
+    resume.args(["--confirm-irreversible", &word]);
+    let done = output(resume).await;
+    let text = String::from_utf8_lossy(&done.stdout);
+    let err = String::from_utf8_lossy(&done.stderr);
+    assert_eq!(done.status.code(), Some(0), "{text}\n{err}");
+    assert!(text.contains("resumed from propagate_heroku"), "{text}");
+
+    assert!(!state.token_is_valid(&old), "the OLD authorization is revoked");
+    assert!(state.token_is_valid(&new));
+    common::engine::assert_every_copy_is(&state, &new);
+    let live: Vec<_> = state
+        .authorizations()
+        .into_iter()
+        .filter(|a| !a.revoked)
+        .collect();
+    assert_eq!(live.len(), 1, "one live authorization");
+    assert_eq!(live[0].token, new, "the new one");
+    let audit = std::fs::read_to_string(dir.path().join("docs/ops/audit-log.jsonl")).unwrap();
+    assert_eq!(audit.matches("secret.rotate.completed").count(), 1, "{audit}");
+    let journal = std::fs::read_to_string(journal_path).unwrap();
+    assert!(!journal.contains(&new) && !journal.contains(&old));
+    assert!(!text.contains(&new) && !err.contains(&new));
+}
