@@ -18,11 +18,11 @@ use common::crash::{
 use common::engine::{assert_every_copy_is, confirm_all, deps, finished, until_step};
 use futures::StreamExt as _;
 use keyturn::cli::{Cli, Command as Sub, resume as resume_cli};
-use keyturn::runbook::engine::{Command, EngineError, PlannedStep, expand};
+use keyturn::runbook::engine::{Command, EngineError, Pending, PlannedStep, expand};
 use keyturn::runbook::event::{Event, EventKind, Outcome};
 use keyturn::runbook::journal::{self, Journal};
 use keyturn::runbook::{Runbook, loader};
-use keyturn::sim::{Scenario, SimHandle};
+use keyturn::sim::{FaultRule, Scenario, SimHandle};
 use tempfile::TempDir;
 
 const ROTATION: &str = "heroku-token-rotation";
@@ -47,6 +47,9 @@ struct Killed {
     dir: TempDir,
     old: String,
     authorizations_before: BTreeSet<String>,
+    /// Authorizations minted before the kill whose token the vault did not hold: their
+    /// tokens died with the process.
+    lost: Vec<String>,
 }
 
 /// Starts `id` in `scenario`, confirms every step, and kills the process at `step`.
@@ -55,7 +58,7 @@ async fn kill(scenario: Scenario, id: &str, step: &str, how: Kill) -> Option<Kil
     let sim = common::start(scenario).await;
     let dir = tempfile::tempdir().unwrap();
     let old = sim.state().vault_value().unwrap();
-    let authorizations_before = sim
+    let authorizations_before: BTreeSet<String> = sim
         .state()
         .authorizations()
         .into_iter()
@@ -70,11 +73,21 @@ async fn kill(scenario: Scenario, id: &str, step: &str, how: Kill) -> Option<Kil
             return None;
         }
     }
+    let state = sim.state();
+    let vault = state.vault_value();
+    let lost = state
+        .authorizations()
+        .into_iter()
+        .filter(|a| !authorizations_before.contains(&a.id))
+        .filter(|a| !a.revoked && Some(&a.token) != vault.as_ref())
+        .map(|a| a.id)
+        .collect();
     Some(Killed {
         sim,
         dir,
         old,
         authorizations_before,
+        lost,
     })
 }
 
@@ -100,6 +113,10 @@ fn assert_rotated(k: &Killed, case: &str) {
         .collect();
     let live: Vec<_> = minted.iter().filter(|a| !a.revoked).collect();
     assert_eq!(live.len(), 1, "{case}: exactly one new authorization left");
+    for id in &k.lost {
+        let orphan = minted.iter().find(|a| &a.id == id).unwrap();
+        assert!(orphan.revoked, "{case}: the orphan is revoked, not adopted");
+    }
     assert_eq!(live[0].token, new, "{case}: it issued the vault's token");
     let audit = std::fs::read_to_string(k.dir.path().join("audit.jsonl")).unwrap();
     let lines = audit.matches("secret.rotate.completed").count();
@@ -288,6 +305,41 @@ async fn resume_refuses_a_finished_session_and_another_config() {
         err.to_string().contains("the config the session ran with"),
         "{err}"
     );
+}
+
+/// Real Heroku may not list tokens, so the orphan's revocation must not depend on the
+/// listing: the vault still at its pre-mint version proves the vault cannot hold the
+/// orphan's token. Here the listing fails after the resume, and the revocation still runs.
+#[tokio::test]
+async fn the_orphan_is_revoked_on_the_vault_version_proof_alone() {
+    let k = kill(
+        Scenario::InSync,
+        ROTATION,
+        "create_authorization",
+        Kill::After,
+    )
+    .await
+    .unwrap();
+    let mut engine = resume(&k.sim, &k.dir, embedded(ROTATION)).await.unwrap();
+    let Pending::Confirm { step, .. } = engine.advance().await.unwrap() else {
+        panic!("no confirmation")
+    };
+    assert_eq!(step, "revoke_orphan.1");
+    let fault = FaultRule::parse_spec("heroku:GET:^/oauth/authorizations$=503x100").unwrap();
+    k.sim.faults().add(fault);
+    engine
+        .command(Command::Confirm { typed: None })
+        .await
+        .unwrap();
+    let state = k.sim.state();
+    let minted: Vec<_> = state
+        .authorizations()
+        .into_iter()
+        .filter(|a| !k.authorizations_before.contains(&a.id))
+        .collect();
+    assert_eq!(minted.len(), 1);
+    assert!(minted[0].revoked, "the orphan is revoked");
+    assert!(state.token_is_valid(&k.old), "OLD untouched");
 }
 
 /// The read-only view: what exists, and the step `--continue` would start from.

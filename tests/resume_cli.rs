@@ -101,15 +101,22 @@ async fn a_killed_run_is_resumed_to_a_completed_rotation() {
     let new = state.vault_value().unwrap();
     assert_ne!(new, old, "the vault holds the new token");
     let app = &state.app_names()[0];
-    let stale = state.app_config_var(app, "HEROKU_API_KEY");
-    assert_eq!(stale.as_deref(), Some(old.as_str()), "killed before propagation");
+    let app_copy = state.app_config_var(app, "HEROKU_API_KEY");
+    assert_eq!(
+        app_copy.as_deref(),
+        Some(old.as_str()),
+        "killed before propagation"
+    );
 
     let mut view = keyturn(&sim, dir.path());
     view.arg("resume");
     let shown = output(view).await;
     let text = String::from_utf8_lossy(&shown.stdout);
     assert_eq!(shown.status.code(), Some(0), "{text}");
-    assert!(text.contains("would continue from step propagate_heroku"), "{text}");
+    assert!(
+        text.contains("would continue from step propagate_heroku"),
+        "{text}"
+    );
 
     let mut resume = keyturn(&sim, dir.path());
     resume.args(["--config", "keyturn.toml", "resume", "--continue", "--yes"]);
@@ -120,7 +127,10 @@ async fn a_killed_run_is_resumed_to_a_completed_rotation() {
     assert_eq!(done.status.code(), Some(0), "{text}\n{err}");
     assert!(text.contains("resumed from propagate_heroku"), "{text}");
 
-    assert!(!state.token_is_valid(&old), "the OLD authorization is revoked");
+    assert!(
+        !state.token_is_valid(&old),
+        "the OLD authorization is revoked"
+    );
     assert!(state.token_is_valid(&new));
     common::engine::assert_every_copy_is(&state, &new);
     let live: Vec<_> = state
@@ -131,7 +141,11 @@ async fn a_killed_run_is_resumed_to_a_completed_rotation() {
     assert_eq!(live.len(), 1, "one live authorization");
     assert_eq!(live[0].token, new, "the new one");
     let audit = std::fs::read_to_string(dir.path().join("docs/ops/audit-log.jsonl")).unwrap();
-    assert_eq!(audit.matches("secret.rotate.completed").count(), 1, "{audit}");
+    assert_eq!(
+        audit.matches("secret.rotate.completed").count(),
+        1,
+        "{audit}"
+    );
     let journal = std::fs::read_to_string(journal_path).unwrap();
     assert!(!journal.contains(&new) && !journal.contains(&old));
     assert!(!text.contains(&new) && !err.contains(&new));

@@ -114,7 +114,7 @@ fn unresolved_banner(s: &Summary) -> String {
             )
         });
     format!(
-        "> **Unresolved** — {why}, {last}. Continue with `keyturn resume {}`, then rewrite this file with `keyturn postmortem {}`.",
+        "> **Unresolved** — {why}, {last}. Continue with `keyturn resume {} --continue`, then rewrite this file with `keyturn postmortem {}`.",
         s.session, s.session
     )
 }

@@ -90,9 +90,11 @@ impl Engine {
     /// one line per fact, for the `SessionResumed` event.
     async fn recover(&mut self, j: &Journaled) -> Result<Vec<String>, EngineError> {
         let mut notes = Vec::new();
-        self.audit().await?;
+        // Checked before anything is journaled: a refused resume leaves no observation that
+        // a second attempt could mistake for a vault version this session knew.
         let vault = self.read_vault().await?;
         self.check_vault_history(j, &vault)?;
+        self.audit().await?;
         let authorizations = self.deps.vendors.heroku.list_authorizations().await?;
         self.recover_previous(j, &authorizations, &mut notes)
             .await?;
@@ -272,13 +274,16 @@ impl Engine {
     }
 
     /// An orphan minted at `seq` provably sits in no store when the vault is still at the
-    /// version it had before the mint and no other consumer step started since.
+    /// version it had before the mint and no other consumer step (apps, GitHub, manual)
+    /// started since.
     fn orphan_provable(&self, j: &Journaled, seq: u64, vault: &VaultSecret) -> bool {
         let before = j.vault_version_before(seq);
-        let consumers_since = j
-            .started_after(seq)
-            .filter_map(|id| self.planned(id))
-            .any(|p| super::safety::is_consumer(p.step.action.get_ref()));
+        let consumers_since = j.started_after(seq).any(|id| {
+            !self.writes_vault(id)
+                && self
+                    .planned(id)
+                    .is_some_and(|p| super::safety::is_consumer(p.step.action.get_ref()))
+        });
         before == Some(vault.version) && !consumers_since
     }
 
