@@ -4,8 +4,9 @@
 //! journal as an [`EventKind`] and to the optional observer, so the journal, the audit
 //! log, the postmortem and a live screen all read the same stream.
 //!
-//! Safety rules live here, not in the runbook files (see the `safety` module): a runbook author
-//! cannot forget them.
+//! Safety rules live here, not in the runbook files (see the `safety` module): a runbook
+//! author cannot forget them. A session interrupted by a crash or a kill is rebuilt from
+//! its journal by [`Engine::resume`] and walked on like any other.
 //!
 //! Drive it from the face's own event loop (`tokio::select!` over `advance()` and the
 //! keyboard): `Engine` is `Send`, but its futures are not yet (higher-ranked lifetimes in
