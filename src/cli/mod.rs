@@ -75,7 +75,7 @@ pub enum Command {
     },
     /// Walk a runbook non-interactively: exit 0 done, 1 failed with stores consistent, 2 bad input.
     Run(run::RunArgs),
-    /// Show where an interrupted session stopped and the safe way on (read-only).
+    /// Show where an interrupted session stopped and the safe way on; `--continue` walks it on.
     Resume(resume::ResumeArgs),
     /// Run the embedded Heroku/GitHub/Infisical simulator until Ctrl-C.
     Sim(sim::SimArgs),

@@ -252,6 +252,11 @@ fn describe(kind: &EventKind) -> Option<String> {
             format!("token copied to the clipboard (clears in {clear_after_secs} s)")
         }
         EventKind::ClipboardCleared => "clipboard cleared".to_owned(),
+        EventKind::RollbackStarted => "rolling back this session's changes".to_owned(),
+        EventKind::SessionResumed { from_step, .. } => format!(
+            "session resumed from {}",
+            from_step.as_deref().unwrap_or("its end")
+        ),
         EventKind::OperatorNote { kind, text } => format!("note ({}): {text}", note_name(*kind)),
         EventKind::SessionFinished { outcome, message } => {
             format!("finished ({}): {message}", outcome_name(*outcome))
