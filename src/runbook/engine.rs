@@ -93,6 +93,9 @@ pub struct Change {
 
 impl std::fmt::Display for Change {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.from.is_none() && self.to.is_none() {
+            return write!(f, "{}: {}", self.store, self.note);
+        }
         let from = self.from.as_deref().unwrap_or("-");
         let to = self.to.as_deref().unwrap_or("-");
         write!(f, "{}: {from} → {to}", self.store)?;
@@ -173,6 +176,8 @@ pub struct Engine {
     pub(crate) status: BTreeMap<String, StepStatus>,
     pub(crate) skipped_by_operator: Vec<String>,
     pub(crate) stale_apps: Vec<String>,
+    /// Each Heroku app's fingerprint as the last audit saw it (the "from" of a preview).
+    pub(crate) app_fingerprints: BTreeMap<String, crate::secret::Fingerprint>,
     /// The deploy run the first audit saw is journaled once (the drift symptom).
     pub(crate) deploy_observed: bool,
     /// Orphan authorizations a resume proved the vault cannot hold: minted after the vault
@@ -201,6 +206,7 @@ impl Engine {
             status: BTreeMap::new(),
             skipped_by_operator: Vec::new(),
             stale_apps: Vec::new(),
+            app_fingerprints: BTreeMap::new(),
             deploy_observed: false,
             orphan_proofs: BTreeMap::new(),
             resume_rollback: false,

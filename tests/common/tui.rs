@@ -160,6 +160,7 @@ pub fn render(app: &App, width: u16, height: u16) -> String {
 /// ids, temp paths and rate budgets.
 pub fn stable(screen: &str) -> String {
     let rules = [
+        r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b",
         r"\b[0-9a-f]{8}\b",
         r"(?:fp |\s)([0-9a-f]{6})\s",
         r"(\d+)[smhd] ago",

@@ -117,6 +117,15 @@ impl Engine {
                     ..
                 }
         );
+        self.app_fingerprints = audit
+            .snapshot
+            .apps
+            .iter()
+            .filter_map(|c| match (&c.store, c.fingerprint) {
+                (drift::Store::HerokuApp { app }, Some(fp)) => Some((app.clone(), fp)),
+                _ => None,
+            })
+            .collect();
         for copy in audit.snapshot.copies() {
             // GitHub's value is unreadable: its validity is what the diagnosis concluded.
             let validity = if github_stale && copy.store == drift::Store::Github {

@@ -230,9 +230,34 @@ impl Engine {
             "set_heroku_config" => self
                 .target_apps(&p)
                 .into_iter()
-                .map(|a| store(format!("heroku:{a}"), "dynos restart"))
+                .map(|a| Change {
+                    from: self.app_fingerprints.get(&a).map(ToString::to_string),
+                    ..store(format!("heroku:{a}"), "dynos restart")
+                })
                 .collect(),
-            "write_github_secret" => vec![store("github".into(), "write-only")],
+            "write_github_secret" => vec![Change {
+                from: Some("unreadable".into()),
+                ..store("github".into(), "write-only")
+            }],
+            "revoke_authorization" => vec![Change {
+                store: format!(
+                    "heroku authorization {}",
+                    p.get("authorization_id").map_or("?", String::as_str)
+                ),
+                from: None,
+                to: None,
+                note: "revoked for good; the old token then gets 401".into(),
+            }],
+            "create_authorization" => vec![Change {
+                store: "heroku authorizations".into(),
+                from: None,
+                to: None,
+                note: format!(
+                    "a new one, `{}`, scope {}",
+                    p.get("description").map_or("?", String::as_str),
+                    p.get("scope").map_or("?", String::as_str)
+                ),
+            }],
             "write_vault" | "restore_vault_version" => vec![Change {
                 from: self
                     .secrets
