@@ -265,3 +265,61 @@ async fn path_b_refused_falls_back_to_path_a_through_the_clipboard() {
     let vault = h.sim.state().vault_value().unwrap();
     common::engine::assert_every_copy_is(&h.sim.state(), &vault);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_rotation_is_taken_up_again_with_tui_resume() {
+    let mut h = Harness::start(Scenario::InSync, Some("heroku-token-rotation")).await;
+    // Confirm until the vault holds the new token, then "kill" the TUI at the next question.
+    let old = h.sim.state().vault_value().unwrap();
+    loop {
+        h.until("a confirmation", |app| {
+            matches!(app.modal, Some(Modal::Confirm { .. }))
+        })
+        .await;
+        if h.sim.state().vault_value().unwrap() != old {
+            break;
+        }
+        h.act(Action::Confirm);
+        h.until("the dialog closed", |app| app.modal.is_none())
+            .await;
+    }
+    let journal = h.app().view.journal.clone().unwrap();
+    let mut h = h.killed_and_resumed().await;
+    assert_eq!(
+        h.app().view.journal.as_ref(),
+        Some(&journal),
+        "the same journal"
+    );
+    h.until("the resumed engine waits", |app| app.view.pending.is_some())
+        .await;
+    let screen = h.screen(120, 40);
+    assert!(screen.contains("session resumed from"), "{screen}");
+    assert!(
+        screen.contains("✔ 4. Store"),
+        "earlier steps stay done:\n{screen}"
+    );
+    loop {
+        h.until("a confirmation or the end", |app| {
+            finished(app) || matches!(app.modal, Some(Modal::Confirm { .. }))
+        })
+        .await;
+        if finished(h.app()) {
+            break;
+        }
+        let Some(Modal::Confirm { prompt, .. }) = h.app().modal.clone() else {
+            unreachable!()
+        };
+        if let keyturn::runbook::engine::ConfirmPrompt::Typed(word) = prompt {
+            h.type_text(&word);
+            h.key(Key::Enter);
+        } else {
+            h.act(Action::Confirm);
+        }
+        h.until("the dialog closed", |app| app.modal.is_none())
+            .await;
+    }
+    assert_eq!(h.app().view.outcome, Some(Outcome::Completed));
+    let vault = h.sim.state().vault_value().unwrap();
+    assert_ne!(vault, old);
+    common::engine::assert_every_copy_is(&h.sim.state(), &vault);
+}

@@ -95,11 +95,19 @@ fn planned(args: &ResumeArgs, journaled: &Journaled) -> Option<Vec<PlannedStep>>
 }
 
 fn find(args: &ResumeArgs) -> anyhow::Result<PathBuf> {
-    let dir = match &args.sessions_dir {
-        Some(dir) => dir.clone(),
+    find_journal(args.session.as_deref(), args.sessions_dir.as_deref())
+}
+
+/// The journal of `session` (an id or a file), or the newest one in `sessions_dir`.
+pub(crate) fn find_journal(
+    session: Option<&str>,
+    sessions_dir: Option<&Path>,
+) -> anyhow::Result<PathBuf> {
+    let dir = match sessions_dir {
+        Some(dir) => dir.to_owned(),
         None => journal::sessions_dir()?,
     };
-    match &args.session {
+    match session {
         Some(s) if Path::new(s).is_file() => Ok(PathBuf::from(s)),
         Some(s) => Ok(dir.join(format!("{s}.jsonl"))).and_then(|p| {
             anyhow::ensure!(p.is_file(), "no session `{s}` in {}", dir.display());

@@ -36,6 +36,10 @@ pub struct TuiArgs {
     /// Actor of the audit entry (default: the Heroku account's email).
     #[arg(long, value_name = "EMAIL")]
     pub actor: Option<String>,
+    /// Take up an interrupted session (id or journal file; the newest when no value),
+    /// continuing from its first unfinished step — see `keyturn resume`.
+    #[arg(long, value_name = "SESSION", num_args = 0..=1, default_missing_value = "")]
+    pub resume: Option<String>,
 }
 
 /// Arguments of `keyturn demo`.
@@ -66,6 +70,16 @@ pub fn tui(args: &TuiArgs, explicit: Option<&Path>) -> u8 {
             ));
         }
     };
+    let resume = match &args.resume {
+        None => None,
+        Some(session) => {
+            let session = Some(session.as_str()).filter(|s| !s.is_empty());
+            match super::resume::find_journal(session, args.sessions_dir.as_deref()) {
+                Ok(path) => Some(path),
+                Err(err) => return bad_input(&format!("{err:#}")),
+            }
+        }
+    };
     let registry = match Registry::load(args.runbook_dir.as_deref()) {
         Ok(registry) => registry,
         Err(err) => return bad_input(&format!("{err:#}")),
@@ -89,6 +103,7 @@ pub fn tui(args: &TuiArgs, explicit: Option<&Path>) -> u8 {
             .then(|| "DRY RUN — keyturn reads everything and writes nothing".to_owned()),
         log_file: log_file(),
         clipboard: Some(handle),
+        resume,
     };
     open(config, &creds, options)
 }
@@ -142,6 +157,7 @@ pub fn demo(args: &DemoArgs) -> u8 {
         banner: Some(banner),
         log_file: Some(dir.join("keyturn.log")),
         clipboard: Some(handle),
+        resume: None,
     };
     let creds = sim.keyturn_credentials();
     let code = open_in(&rt, config, &creds, options);

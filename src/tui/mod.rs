@@ -31,6 +31,8 @@ pub struct TuiOptions {
     pub log_file: Option<std::path::PathBuf>,
     /// The UI's side of the clipboard the session's engines copy to.
     pub clipboard: Option<clipboard::ClipboardHandle>,
+    /// The journal of an interrupted session to take up instead of starting a runbook.
+    pub resume: Option<std::path::PathBuf>,
 }
 
 /// Opens the TUI and runs it until the operator quits; the terminal is restored on every
@@ -43,7 +45,12 @@ pub async fn run(
     if let Some(path) = &options.log_file {
         log_to_file(path)?;
     }
-    let mut session = Session::start(config, creds, options.session, options.clipboard)?;
+    let mut session = match &options.resume {
+        Some(journal) => {
+            Session::resume(config, creds, options.session, options.clipboard, journal).await?
+        }
+        None => Session::start(config, creds, options.session, options.clipboard)?,
+    };
     session.app.banner = options.banner;
     session.app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut guard = terminal::TerminalGuard::enter()?;

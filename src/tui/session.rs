@@ -64,13 +64,27 @@ impl Session {
         options: SessionOptions,
         clipboard: Option<ClipboardHandle>,
     ) -> anyhow::Result<Session> {
+        let mut session = Session::connect(config, creds, options, clipboard)?;
+        let named = session.options.runbook.clone();
+        session.app.picked_by_diagnosis = named.is_none();
+        session.start_runbook(named.as_deref().unwrap_or(DRIFT_RUNBOOK))?;
+        Ok(session)
+    }
+
+    /// The app and the pollers, no runbook yet.
+    fn connect(
+        config: Config,
+        creds: Credentials,
+        options: SessionOptions,
+        clipboard: Option<ClipboardHandle>,
+    ) -> anyhow::Result<Session> {
         let vendors = Arc::new(Vendors::connect_with(&config, &creds, &options.http)?);
         let (poll_tx, poll_rx) = mpsc::unbounded_channel();
         let (engine_tx, engine_rx) = mpsc::unbounded_channel();
         let mut app = App::new(&config, vendors.github.is_some());
         app.clipboard = clipboard;
         let pollers = pollers::spawn(vendors, &config, options.refresh, poll_tx);
-        let mut session = Session {
+        Ok(Session {
             app,
             config,
             creds,
@@ -80,10 +94,33 @@ impl Session {
             poll_rx,
             engine_rx,
             engine_tx,
-        };
-        let named = session.options.runbook.clone();
-        session.app.picked_by_diagnosis = named.is_none();
-        session.start_runbook(named.as_deref().unwrap_or(DRIFT_RUNBOOK))?;
+        })
+    }
+
+    /// Takes up the interrupted session journaled at `journal` (see `keyturn resume`): its
+    /// history fills the runbook pane, then the engine continues from the first unfinished
+    /// step, appending to the same journal.
+    pub async fn resume(
+        config: Config,
+        creds: Credentials,
+        options: SessionOptions,
+        clipboard: Option<ClipboardHandle>,
+        journal_path: &std::path::Path,
+    ) -> anyhow::Result<Session> {
+        let events = journal::read(journal_path)?;
+        let id = crate::runbook::engine::Journaled::of(&events).runbook;
+        let runbook = options.registry.get(&id).cloned().ok_or_else(|| {
+            anyhow::anyhow!("the session ran runbook `{id}`, which is not known here")
+        })?;
+        let mut session = Session::connect(config, creds, options, clipboard)?;
+        let mut deps = session.deps(Journal::reopen(journal_path)?)?;
+        deps.dry_run = false;
+        let engine = crate::runbook::engine::Engine::resume(runbook.clone(), deps, &events).await?;
+        session.app.view = RunbookView::start(runbook, journal_path.to_owned());
+        for event in events {
+            session.app.view.apply(FromEngine::Event(event));
+        }
+        session.worker = Some(Worker::start(engine, session.engine_tx.clone())?);
         Ok(session)
     }
 
@@ -105,18 +142,22 @@ impl Session {
             Some(dir) => dir.clone(),
             None => journal::sessions_dir()?,
         };
-        let deps = EngineDeps {
+        let deps = self.deps(Journal::create(&dir, &journal::new_session_id())?)?;
+        Ok(Engine::new(runbook, deps))
+    }
+
+    fn deps(&mut self, journal: Journal) -> anyhow::Result<EngineDeps> {
+        Ok(EngineDeps {
             config: self.config.clone(),
             vendors: Vendors::connect_with(&self.config, &self.creds, &self.options.http)?,
             clipboard: (self.options.clipboard)(),
-            journal: Journal::create(&dir, &journal::new_session_id())?,
+            journal,
             dry_run: self.options.dry_run,
             actor: self.options.actor.clone(),
             github_write: None,
             observer: Some(worker::observer(self.engine_tx.clone())),
             follow: self.options.follow,
-        };
-        Ok(Engine::new(runbook, deps))
+        })
     }
 
     /// The next message from a poller or the engine (`None` once both are gone).

@@ -43,28 +43,14 @@ impl Harness {
             .await
             .unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let mut config = sim.config();
-        config.postmortem.dir = dir.path().join("postmortems");
-        config.audit.path = dir.path().join("audit.jsonl");
-        let clipboard = MemoryClipboard::default();
-        let (handle, _) = ClipboardHandle::memory(Duration::from_secs(30), clipboard.clone());
-        let shared = handle.clone();
-        let options = SessionOptions {
-            runbook: runbook.map(str::to_owned),
-            registry: Registry::load(None).unwrap(),
-            sessions_dir: Some(dir.path().join("sessions")),
-            dry_run: false,
-            actor: None,
-            follow: FollowOptions {
-                interval: Duration::from_millis(50),
-                ..FollowOptions::default()
-            },
-            refresh: Duration::from_secs(30),
-            http: fast_http(),
-            clipboard: Box::new(move || Box::new(shared.engine_side()) as Box<dyn Clipboard>),
-        };
-        let session =
-            Session::start(config, sim.keyturn_credentials(), options, Some(handle)).unwrap();
+        let (options, clipboard, handle) = session_options(&dir, runbook);
+        let session = Session::start(
+            config_in(&sim, &dir),
+            sim.keyturn_credentials(),
+            options,
+            Some(handle),
+        )
+        .unwrap();
         Harness {
             session,
             sim,
@@ -73,6 +59,65 @@ impl Harness {
         }
     }
 
+    /// Kills this TUI (its engine stops at the confirmation it waits on) and opens a new
+    /// one that takes the session up from its journal, like `keyturn tui --resume`.
+    pub async fn killed_and_resumed(self) -> Harness {
+        let journal = self.session.app.view.journal.clone().unwrap();
+        let Harness {
+            session, sim, dir, ..
+        } = self;
+        drop(session);
+        let (options, clipboard, handle) = session_options(&dir, None);
+        let session = Session::resume(
+            config_in(&sim, &dir),
+            sim.keyturn_credentials(),
+            options,
+            Some(handle),
+            &journal,
+        )
+        .await
+        .unwrap();
+        Harness {
+            session,
+            sim,
+            dir,
+            clipboard,
+        }
+    }
+}
+
+fn config_in(sim: &SimHandle, dir: &TempDir) -> keyturn::config::Config {
+    let mut config = sim.config();
+    config.postmortem.dir = dir.path().join("postmortems");
+    config.audit.path = dir.path().join("audit.jsonl");
+    config
+}
+
+fn session_options(
+    dir: &TempDir,
+    runbook: Option<&str>,
+) -> (SessionOptions, MemoryClipboard, ClipboardHandle) {
+    let clipboard = MemoryClipboard::default();
+    let (handle, _) = ClipboardHandle::memory(Duration::from_secs(30), clipboard.clone());
+    let shared = handle.clone();
+    let options = SessionOptions {
+        runbook: runbook.map(str::to_owned),
+        registry: Registry::load(None).unwrap(),
+        sessions_dir: Some(dir.path().join("sessions")),
+        dry_run: false,
+        actor: None,
+        follow: FollowOptions {
+            interval: Duration::from_millis(50),
+            ..FollowOptions::default()
+        },
+        refresh: Duration::from_secs(30),
+        http: fast_http(),
+        clipboard: Box::new(move || Box::new(shared.engine_side()) as Box<dyn Clipboard>),
+    };
+    (options, clipboard, handle)
+}
+
+impl Harness {
     pub fn app(&self) -> &App {
         &self.session.app
     }
