@@ -284,7 +284,7 @@ async fn a_killed_rotation_is_taken_up_again_with_tui_resume() {
             .await;
     }
     let journal = h.app().view.journal.clone().unwrap();
-    let mut h = h.killed_and_resumed().await;
+    let mut h = Box::pin(h.killed_and_resumed()).await;
     assert_eq!(
         h.app().view.journal.as_ref(),
         Some(&journal),
