@@ -263,3 +263,64 @@ async fn dry_run_rotation_writes_nothing() {
     assert!(writes.is_empty(), "{writes:?}");
     assert!(!s.dir.path().join("audit.jsonl").exists());
 }
+
+#[tokio::test]
+async fn rolling_back_names_the_manual_consumers_to_restore_by_hand() {
+    let sim = common::start(Scenario::InSync).await;
+    let dir = tempfile::tempdir().unwrap();
+    let journal = keyturn::runbook::journal::Journal::create(
+        &dir.path().join("sessions"),
+        &keyturn::runbook::journal::new_session_id(),
+    )
+    .unwrap();
+    let path = journal.path().to_owned();
+    let mut deps = common::engine::deps(&sim, &dir, journal, None);
+    deps.config.manual_consumers = toml::from_str::<ManualConsumers>(
+        r#"list = [{ name = "Rotation pipeline", how = "the pipeline app's config var" },
+                   { name = "Operator zshrc", how = "DM the operator" }]"#,
+    )
+    .unwrap()
+    .list;
+    let runbook = keyturn::runbook::loader::embedded()
+        .unwrap()
+        .into_iter()
+        .find(|r| r.id() == "heroku-token-rotation")
+        .unwrap();
+    let mut engine = keyturn::runbook::engine::Engine::new(runbook, deps);
+    common::engine::until_step(&mut engine, "revoke_old").await;
+    engine.command(Command::RollBack).await.unwrap();
+    let pending = engine.advance().await.unwrap();
+    assert_eq!(common::engine::finished(&pending), Outcome::RolledBack);
+    let events = keyturn::runbook::journal::read(&path).unwrap();
+    let by_hand: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::StepRolledBack { step, summary } if step.starts_with("propagate_manual") => {
+                Some(summary.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(by_hand.len(), 2, "{by_hand:?}");
+    assert!(
+        by_hand
+            .iter()
+            .all(|s| s.starts_with("by hand: put the previous token back"))
+    );
+    let finished = events.iter().find_map(|e| match &e.kind {
+        EventKind::SessionFinished { message, .. } => Some(message.clone()),
+        _ => None,
+    });
+    let finished = finished.unwrap();
+    assert!(
+        finished.contains("by hand")
+            && finished.contains("Rotation pipeline")
+            && finished.contains("Operator zshrc"),
+        "{finished}"
+    );
+}
+
+#[derive(serde::Deserialize)]
+struct ManualConsumers {
+    list: Vec<keyturn::config::ManualConsumer>,
+}

@@ -22,7 +22,24 @@ impl Engine {
         }
         self.emit(EventKind::RollbackStarted)?;
         let mut ran_paths = Vec::new();
+        let mut by_hand = Vec::new();
         for planned in done.iter().rev() {
+            if let Some(consumer) = planned
+                .consumer
+                .as_ref()
+                .filter(|_| planned.step.rollback.is_none())
+            {
+                // keyturn never wrote this consumer, so it cannot unwrite it: say so, per consumer.
+                by_hand.push(consumer.name.clone());
+                self.emit(EventKind::StepRolledBack {
+                    step: planned.id.clone(),
+                    summary: format!(
+                        "by hand: put the previous token back in {} ({}) — the vault's previous version",
+                        consumer.name, consumer.how
+                    ),
+                })?;
+                continue;
+            }
             let Some(rollback) = planned.step.rollback.as_ref().map(|r| r.get_ref().clone()) else {
                 continue;
             };
@@ -43,10 +60,15 @@ impl Engine {
                 summary,
             })?;
         }
-        self.finish(
-            Outcome::RolledBack,
-            "rolled back before the point of no return",
-        )
+        let message = if by_hand.is_empty() {
+            "rolled back before the point of no return".to_owned()
+        } else {
+            format!(
+                "rolled back before the point of no return; by hand, put the previous token back in: {}",
+                by_hand.join(", ")
+            )
+        };
+        self.finish(Outcome::RolledBack, &message)
     }
 
     /// Runs a rollback path (a `rollback_only` step and the ones after it).
