@@ -17,6 +17,11 @@ use std::time::{Duration, Instant};
 const DEADLINE: Duration = Duration::from_secs(60);
 /// How often the screen is read while waiting.
 const POLL: Duration = Duration::from_millis(100);
+/// Runs keyturn (`$0 "$@"`), then prints its exit status on the normal screen. tmux's own
+/// `#{pane_dead_status}` is not enough: under load, tmux 3.3 sometimes marks a pane dead
+/// and never records the status (seen with a plain `sleep` too).
+const EXIT_REPORTER: &str = r#""$0" "$@"; echo "keyturn exited with status $?""#;
+const EXITED: &str = "keyturn exited with status ";
 /// The session (and window) name inside the private server.
 const TARGET: &str = "keyturn";
 /// The in-sync marker of an app line (" · = vault"). The apps panel is 50 columns wide at
@@ -62,8 +67,9 @@ impl Tmux {
         self.dir.path().join("demo")
     }
 
-    /// The pane runs keyturn directly (no shell) with a clean, known environment; the pane
-    /// stays after keyturn exits so the normal screen it left can be read.
+    /// The pane runs keyturn with a clean, known environment, under a shell that prints
+    /// its exit status; the pane stays after keyturn exits so the normal screen it left
+    /// can be read.
     fn start(&self, width: u16, height: u16) {
         let home = self.dir.path().join("home");
         let state = self.dir.path().join("state");
@@ -87,6 +93,9 @@ impl Tmux {
             &env("HOME", &home),
             &env("XDG_STATE_HOME", &state),
             &env("XDG_CONFIG_HOME", &config),
+            "sh",
+            "-c",
+            EXIT_REPORTER,
             env!("CARGO_BIN_EXE_keyturn"),
             "demo",
             "--dir",
@@ -165,16 +174,21 @@ impl Tmux {
         }
     }
 
-    /// Waits for keyturn to exit; returns its exit status.
+    /// Waits for keyturn to exit; returns its exit status as [`EXIT_REPORTER`] printed it.
     fn wait_exit(&self) -> String {
-        self.wait("keyturn to exit", |_| {
-            if self.pane("#{pane_dead}") == "1" {
-                Ok(())
-            } else {
-                Err("the pane's process is still running".to_owned())
-            }
+        let status = |screen: &str| {
+            screen
+                .lines()
+                .find_map(|l| l.strip_prefix(EXITED))
+                .map(|code| code.trim().to_owned())
+        };
+        let screen = self.wait("keyturn to exit", |_| {
+            let normal = self.normal_screen();
+            status(&normal)
+                .map(drop)
+                .ok_or_else(|| "keyturn is still running".to_owned())
         });
-        self.pane("#{pane_dead_status}")
+        status(&self.normal_screen()).unwrap_or_else(|| panic!("no exit status:\n{screen}"))
     }
 
     fn log_tail(&self) -> String {
