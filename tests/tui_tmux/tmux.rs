@@ -1,0 +1,208 @@
+//! The harness: a private tmux server running `keyturn demo` in one pane, its screen read
+//! back with `capture-pane`, keys sent with `send-keys`, and waits that poll the screen
+//! against a deadline.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+/// How long one wait may take before the test fails. Generous for a slow 2-core CI box;
+/// a passing run never waits this long.
+const DEADLINE: Duration = Duration::from_secs(60);
+/// How often the screen is read while waiting.
+const POLL: Duration = Duration::from_millis(100);
+/// Runs keyturn (`$0 "$@"`), then prints its exit status on the normal screen. tmux's own
+/// `#{pane_dead_status}` is not enough: under load, tmux 3.3 sometimes marks a pane dead
+/// and never records the status (seen with a plain `sleep` too).
+const EXIT_REPORTER: &str = r#""$0" "$@"; echo "keyturn exited with status $?""#;
+const EXITED: &str = "keyturn exited with status ";
+/// The session (and window) name inside the private server.
+pub const TARGET: &str = "keyturn";
+
+/// A private tmux server running `keyturn demo` in one pane; killed on drop, so a failing
+/// test leaves no server behind. Its socket lives in the test's temporary directory (`-S`
+/// rather than `-L`, which would leave one socket file per test run in
+/// `/tmp/tmux-$UID/`): it never meets a developer's tmux and goes away with the directory.
+pub struct Tmux {
+    socket: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl Tmux {
+    /// Starts `keyturn demo` in a `width`×`height` pane, or `None` when tmux is missing
+    /// outside CI (the caller skips).
+    pub fn demo(width: u16, height: u16) -> Option<Tmux> {
+        if !tmux_installed() {
+            assert!(
+                !in_ci(),
+                "tmux is not installed but $CI is set: .ci/run installs it; the end-to-end TUI test cannot be skipped in CI"
+            );
+            // Straight to stderr: the test harness captures `eprintln!`, and a skip nobody
+            // sees looks like a pass.
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: tmux is not installed; skipping the end-to-end TUI test (tests/tui_tmux.rs)"
+            );
+            return None;
+        }
+        // A short prefix keeps the socket path under the 104-byte limit of some systems.
+        let dir = tempfile::Builder::new().prefix("kt").tempdir().unwrap();
+        let socket = dir.path().join("tmux.sock");
+        let tmux = Tmux { socket, dir };
+        tmux.start(width, height);
+        Some(tmux)
+    }
+
+    pub fn demo_dir(&self) -> PathBuf {
+        self.dir.path().join("demo")
+    }
+
+    /// The pane runs keyturn with a clean, known environment, under a shell that prints
+    /// its exit status; the pane stays after keyturn exits so the normal screen it left
+    /// can be read.
+    fn start(&self, width: u16, height: u16) {
+        let home = self.dir.path().join("home");
+        let state = self.dir.path().join("state");
+        let config = self.dir.path().join("config");
+        let demo = self.demo_dir();
+        let (w, h) = (width.to_string(), height.to_string());
+        let env = |name: &str, path: &Path| format!("{name}={}", path.display());
+        let args = [
+            "new-session",
+            "-d",
+            "-s",
+            TARGET,
+            "-x",
+            &w,
+            "-y",
+            &h,
+            "env",
+            "-u",
+            "NO_COLOR",
+            "TERM=xterm-256color",
+            &env("HOME", &home),
+            &env("XDG_STATE_HOME", &state),
+            &env("XDG_CONFIG_HOME", &config),
+            "sh",
+            "-c",
+            EXIT_REPORTER,
+            env!("CARGO_BIN_EXE_keyturn"),
+            "demo",
+            "--dir",
+            demo.to_str().unwrap(),
+            ";",
+            "set-option",
+            "-g",
+            "remain-on-exit",
+            "on",
+        ];
+        let out = self.tmux(&args);
+        assert!(out.status.success(), "tmux new-session failed: {out:?}");
+    }
+
+    /// One tmux command against the private server, never the developer's.
+    pub fn tmux(&self, args: &[&str]) -> Output {
+        Command::new("tmux")
+            .arg("-S")
+            .arg(&self.socket)
+            .args(["-f", "/dev/null"])
+            .args(args)
+            .env_remove("TMUX")
+            .output()
+            .expect("run tmux")
+    }
+
+    /// The visible screen as plain text.
+    pub fn screen(&self) -> String {
+        self.capture(&["-p"])
+    }
+
+    /// The normal screen and its scrollback, wrapped lines joined (a long farewell in one
+    /// piece). The scrollback counts: when the pane dies, tmux scrolls the screen one line
+    /// to print "Pane is dead", which pushes the farewell's first line into the history.
+    /// The alternate screen never reaches the history, so a TUI frame found here was drawn
+    /// on the normal screen.
+    pub fn normal_screen(&self) -> String {
+        self.capture(&["-p", "-J", "-S", "-"])
+    }
+
+    fn capture(&self, flags: &[&str]) -> String {
+        let mut args = vec!["capture-pane", "-t", TARGET];
+        args.extend_from_slice(flags);
+        let out = self.tmux(&args);
+        assert!(out.status.success(), "capture-pane failed: {out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// A tmux format about the pane, e.g. `#{pane_dead}`.
+    pub fn pane(&self, format: &str) -> String {
+        let out = self.tmux(&["display-message", "-p", "-t", TARGET, format]);
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    }
+
+    /// Sends one key (tmux key names: `Enter`, `Escape`, `q`, `?`).
+    pub fn key(&self, key: &str) {
+        let out = self.tmux(&["send-keys", "-t", TARGET, key]);
+        assert!(out.status.success(), "send-keys {key} failed: {out:?}");
+    }
+
+    /// Polls the screen until `check` accepts it; fails with the last reason, the screen
+    /// and the tail of keyturn's log after [`DEADLINE`].
+    pub fn wait(&self, what: &str, check: impl Fn(&str) -> Result<(), String>) -> String {
+        let start = Instant::now();
+        loop {
+            let screen = self.screen();
+            let verdict = check(&screen);
+            match verdict {
+                Ok(()) => return screen,
+                Err(why) if start.elapsed() > DEADLINE => panic!(
+                    "timed out after {DEADLINE:?} waiting for {what}: {why}\n--- screen ---\n{screen}\n--- keyturn.log (tail) ---\n{}",
+                    self.log_tail()
+                ),
+                Err(_) => std::thread::sleep(POLL),
+            }
+        }
+    }
+
+    /// Waits for keyturn to exit; returns its exit status as [`EXIT_REPORTER`] printed it.
+    pub fn wait_exit(&self) -> String {
+        let status = |screen: &str| {
+            screen
+                .lines()
+                .find_map(|l| l.strip_prefix(EXITED))
+                .map(|code| code.trim().to_owned())
+        };
+        let screen = self.wait("keyturn to exit", |_| {
+            let normal = self.normal_screen();
+            status(&normal)
+                .map(drop)
+                .ok_or_else(|| "keyturn is still running".to_owned())
+        });
+        status(&self.normal_screen()).unwrap_or_else(|| panic!("no exit status:\n{screen}"))
+    }
+
+    fn log_tail(&self) -> String {
+        let log = std::fs::read_to_string(self.demo_dir().join("keyturn.log")).unwrap_or_default();
+        let lines: Vec<&str> = log.lines().collect();
+        lines[lines.len().saturating_sub(20)..].join("\n")
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.tmux(&["kill-server"]);
+    }
+}
+
+/// `$CI` as CI services set it (`true`, `1`); empty, `0` or `false` count as unset.
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !matches!(v.as_str(), "" | "0" | "false"))
+}
+
+fn tmux_installed() -> bool {
+    Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|out| out.status.success())
+}
