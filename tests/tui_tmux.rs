@@ -15,10 +15,9 @@ use std::path::{Path, PathBuf};
 
 use tmux::{TARGET, Tmux};
 
-/// The in-sync marker of an app line (" · = vault"). The apps panel is 50 columns wide at
-/// 120 columns and clips it to "= vau"; matching the prefix holds either way, and the
-/// out-of-sync form ("STALE (≠ vault)") never matches it.
-const IN_SYNC: &str = "· = vau";
+/// The in-sync marker of an app line in `src/tui/render/panels.rs` (the out-of-sync one is
+/// "≠ STALE").
+const IN_SYNC: &str = "= vault";
 
 /// The three status panels' text, read between their borders.
 #[derive(Debug, Default)]
@@ -74,7 +73,7 @@ impl Panels {
 const APPS: usize = 4;
 
 /// Every panel has its reading: vault fingerprint and `/account`, GitHub's date and last
-/// deploy, each app's fingerprint and verdict.
+/// deploy, each app's verdict.
 fn panels_filled(screen: &str) -> Result<Panels, String> {
     let panels = Panels::read(screen).ok_or("no panel strip on screen")?;
     let vault = panels.vault.join("\n");
@@ -88,7 +87,7 @@ fn panels_filled(screen: &str) -> Result<Panels, String> {
     let apps = panels.app_lines();
     let read = apps
         .iter()
-        .filter(|l| l.contains("fp ") && (l.contains("valid") || l.contains("401")))
+        .filter(|l| l.contains("valid") || l.contains("401"))
         .count();
     if apps.len() != APPS || read != APPS {
         return Err(format!("{read} of {APPS} app lines read: {apps:?}"));
@@ -119,7 +118,7 @@ fn recovered(screen: &str) -> Result<(), String> {
         return Err(format!("the last deploy is not a success: {github:?}"));
     }
     for line in panels.app_lines() {
-        if !(line.contains("valid") && line.contains(IN_SYNC)) {
+        if !(line.contains("valid") && line.contains(IN_SYNC)) || line.contains("STALE") {
             return Err(format!("an app is not valid and in sync: {line:?}"));
         }
     }
