@@ -54,7 +54,7 @@ cpu_ticks() {
 panels_filled() {
   grep -q '/account: 200' <<<"$1" &&
     grep -q 'last deploy: ' <<<"$1" &&
-    (($(grep -cE 'fp [0-9a-f]+  (valid|401)' <<<"$1") >= 4)) &&
+    (($(grep -cE '│raxx-[^│]*(valid|401)' <<<"$1") >= 4)) &&
     grep -q 'Confirm: Path B' <<<"$1"
 }
 
