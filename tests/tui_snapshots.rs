@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::tui::{Harness, stable};
+use common::tui::Harness;
 use keyturn::config::keymap::Action;
 use keyturn::runbook::engine::ConfirmPrompt;
 use keyturn::sim::Scenario;
@@ -15,7 +15,7 @@ use keyturn::tui::panels::Panel;
 
 /// Both sizes of one screen, filtered.
 fn both(h: &Harness) -> (String, String) {
-    (stable(&h.screen(120, 40)), stable(&h.screen(80, 24)))
+    (h.stable_screen(120, 40), h.stable_screen(80, 24))
 }
 
 /// Waits until every panel holds a fresh reading and the engine waits: the first screen.
@@ -149,5 +149,5 @@ async fn the_finished_runbook_with_the_postmortem_preview() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn too_small_a_terminal_says_so() {
     let h = first_screen(Scenario::GithubStale).await;
-    insta::assert_snapshot!("too_small_70x20", stable(&h.screen(70, 20)));
+    insta::assert_snapshot!("too_small_70x20", h.stable_screen(70, 20));
 }

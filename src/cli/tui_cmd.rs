@@ -148,7 +148,7 @@ pub fn demo(args: &DemoArgs) -> u8 {
         clipboard: factory,
     };
     let banner = format!(
-        "SIMULATION · {} · fake Heroku, GitHub and Infisical on loopback, nothing real is touched · files: {}",
+        "SIMULATION · {} · files: {} · fake Heroku, GitHub and Infisical on loopback, nothing real is touched",
         args.scenario,
         dir.display()
     );

@@ -164,6 +164,15 @@ impl Harness {
     pub fn screen(&self, width: u16, height: u16) -> String {
         render(&self.session.app, width, height)
     }
+
+    /// The screen with the random session id and journal path replaced before drawing
+    /// (wrapping can cut them anywhere, where no mask after the fact would find them).
+    pub fn stable_screen(&self, width: u16, height: u16) -> String {
+        let mut app = self.session.app.clone();
+        app.view.session = Some("20261124T120000Z-abcdef".into());
+        app.view.journal = Some("/state/sessions/20261124T120000Z-abcdef.jsonl".into());
+        stable(&render(&app, width, height))
+    }
 }
 
 /// True when no panel is still loading and the engine waits for the operator.

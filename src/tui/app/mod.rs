@@ -55,6 +55,7 @@ pub enum Effect {
 /// Everything the screen shows.
 // Four independent flags (colour, help, quit, picked): a state enum would not be clearer.
 #[allow(clippy::struct_excessive_bools)]
+#[derive(Clone)]
 pub struct App {
     pub keymap: Keymap,
     /// False under `NO_COLOR`: modifiers only.

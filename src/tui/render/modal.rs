@@ -240,6 +240,9 @@ fn reveal_lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
 }
 
 fn help(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
+    // Wide screens also name each action as `[tui.keymap]` does; narrow ones keep keys and
+    // what they do, at full length.
+    let wide = area.width >= 110;
     let mut lines = Vec::new();
     for action in Action::ALL {
         let keys: Vec<String> = app
@@ -248,22 +251,28 @@ fn help(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
             .iter()
             .map(ToString::to_string)
             .collect();
-        lines.push(Line::from(vec![
-            Span::styled(format!("{:<22}", keys.join(" ")), theme.key()),
+        let mut spans = vec![
+            Span::styled(format!("{:<18}", keys.join(" ")), theme.key()),
             Span::raw(action.describe().to_owned()),
-            Span::styled(format!("  [{}]", snake(action)), theme.dim()),
-        ]));
+        ];
+        if wide {
+            spans.push(Span::styled(format!("  [{}]", snake(action)), theme.dim()));
+        }
+        lines.push(Line::from(spans));
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        "Rebind in the config: [tui.keymap] skip = [\"s\"]. Mouse wheel scrolls the step. Any key closes this.",
+        "Rebind in the config: [tui.keymap] skip = [\"x\"]. The mouse wheel scrolls the step. Any key closes this.",
         theme.dim(),
     ));
-    let height = u16::try_from(lines.len())
-        .unwrap_or(u16::MAX)
-        .saturating_add(2);
-    let rect = centered(area, 80, height.min(area.height));
+    let pct = if wide { 80 } else { 96 };
+    let inner = (area.width * pct / 100).saturating_sub(2);
+    let height = wrapped_height(&lines, inner).saturating_add(2);
+    let rect = centered(area, pct, height.min(area.height));
     frame.render_widget(Clear, rect);
     let block = Block::bordered().title(Span::styled(" Keys ", theme.title()));
-    frame.render_widget(Paragraph::new(lines).block(block), rect);
+    let paragraph = Paragraph::new(lines)
+        .block(block)
+        .wrap(Wrap { trim: false });
+    frame.render_widget(paragraph, rect);
 }

@@ -1,6 +1,7 @@
 //! The three status panels: vault, GitHub, Heroku apps. Each says how fresh its reading is
 //! and shows a failed read plainly ("offline / error: …") above the last good reading.
 
+use chrono::{DateTime, Utc};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
@@ -22,19 +23,38 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     let narrow = area.width < 100;
     let split = if narrow { [25, 25, 50] } else { [28, 30, 42] };
     let [vault, github, apps] = Layout::horizontal(split.map(Constraint::Percentage)).areas(area);
-    let block = |title: &'static str| Block::bordered().title(Span::styled(title, theme.title()));
+    // How fresh each reading is goes in the title, where wrapping cannot push it out.
+    let block = |title: &str, at: Option<DateTime<Utc>>| {
+        let mut spans = vec![Span::styled(format!(" {title} "), theme.title())];
+        if let Some(at) = at {
+            spans.push(Span::styled(format!("{} ", ago(app.now, at)), theme.dim()));
+        }
+        Block::bordered().title(Line::from(spans))
+    };
     let wrap = Wrap { trim: true };
-    let p = Paragraph::new(vault_lines(app, theme)).wrap(wrap);
-    frame.render_widget(p.block(block(" Vault (Infisical) ")), vault);
+    let width = usize::from(vault.width.saturating_sub(2));
+    let p = Paragraph::new(vault_lines(app, theme, width)).wrap(wrap);
+    let title = if narrow { "Vault" } else { "Vault (Infisical)" };
+    frame.render_widget(p.block(block(title, read_at(&app.panels.vault))), vault);
     let p = Paragraph::new(github_lines(app, theme)).wrap(wrap);
-    frame.render_widget(p.block(block(" GitHub Actions ")), github);
+    let title = if narrow { "GitHub" } else { "GitHub Actions" };
+    frame.render_widget(p.block(block(title, read_at(&app.panels.github))), github);
     let inner = Rect {
         width: apps.width.saturating_sub(2),
         height: apps.height.saturating_sub(2),
         ..apps
     };
     let p = app_lines(app, theme, inner);
-    frame.render_widget(Paragraph::new(p).block(block(" Heroku apps ")), apps);
+    let oldest = app.panels.apps.iter().filter_map(|(_, p)| read_at(p)).min();
+    frame.render_widget(Paragraph::new(p).block(block("Heroku apps", oldest)), apps);
+}
+
+/// When the shown reading was taken (a failed read counts: its error is what is shown).
+fn read_at<T>(panel: &Panel<T>) -> Option<DateTime<Utc>> {
+    match panel {
+        Panel::Loaded { at, .. } | Panel::Failed { at, .. } => Some(*at),
+        Panel::Idle | Panel::Loading => None,
+    }
 }
 
 /// The reading's state as lines: the value's lines, then freshness or the error.
@@ -47,14 +67,7 @@ fn panel_lines<'a, T>(
     match panel {
         Panel::Idle => vec![Line::styled("not read yet", theme.dim())],
         Panel::Loading => vec![Line::styled("reading…", theme.dim())],
-        Panel::Loaded { value: v, at } => {
-            let mut lines = value(v);
-            lines.push(Line::styled(
-                format!("read {}", ago(app.now, *at)),
-                theme.dim(),
-            ));
-            lines
-        }
+        Panel::Loaded { value: v, .. } => value(v),
         Panel::Failed { error, at, last } => {
             let mut lines = vec![Line::styled(
                 format!("offline / error ({}): {error}", ago(app.now, *at)),
@@ -68,7 +81,7 @@ fn panel_lines<'a, T>(
     }
 }
 
-fn vault_lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
+fn vault_lines(app: &App, theme: Theme, width: usize) -> Vec<Line<'static>> {
     panel_lines(app, theme, &app.panels.vault, |v: &VaultReading| {
         let Some(fp) = v.fingerprint else {
             return vec![Line::styled(
@@ -81,19 +94,25 @@ fn vault_lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
         vec![
             Line::from(format!("{version} · fp {}", short(fp))),
             Line::from(format!("updated {when}")),
-            account_line(theme, v.account.as_ref()),
         ]
+        .into_iter()
+        .chain(account_lines(theme, v.account.as_ref(), width))
+        .collect()
     })
 }
 
-fn account_line(theme: Theme, account: Option<&Account>) -> Line<'static> {
+/// `/account: 200` and the account's email, cut (not broken mid-word) to fit.
+fn account_lines(theme: Theme, account: Option<&Account>, width: usize) -> Vec<Line<'static>> {
     match account {
-        Some(Account::Valid { email }) => {
-            Line::styled(format!("/account: 200 {email}"), theme.good())
+        Some(Account::Valid { email }) => vec![
+            Line::styled("/account: 200", theme.good()),
+            Line::styled(fit(email, width).trim_end().to_owned(), theme.good()),
+        ],
+        Some(Account::Invalid) => vec![Line::styled("/account: 401 rejected", theme.bad())],
+        Some(Account::Unknown(why)) => {
+            vec![Line::styled(format!("/account: ? {why}"), theme.warn())]
         }
-        Some(Account::Invalid) => Line::styled("/account: 401 — token rejected", theme.bad()),
-        Some(Account::Unknown(why)) => Line::styled(format!("/account: ? {why}"), theme.warn()),
-        None => Line::styled("/account: not checked", theme.dim()),
+        None => vec![Line::styled("/account: not checked", theme.dim())],
     }
 }
 
@@ -165,9 +184,12 @@ fn app_lines(app: &App, theme: Theme, inner: Rect) -> Vec<Line<'static>> {
         .map(|(n, _)| n.chars().count())
         .max()
         .unwrap_or(0);
-    // name, then "1a2b3c valid ≠ STALE" (21 columns) on one line.
+    // name, then " 1a2b3c4d valid ≠ STALE" (24 columns), or with a ✔/✖ for the verdict
+    // (20 columns) when the panel is narrow, on one line.
+    let compact = usize::from(inner.width) < longest + 24;
+    let rest = if compact { 20 } else { 24 };
     let width = longest
-        .min(usize::from(inner.width).saturating_sub(21))
+        .min(usize::from(inner.width).saturating_sub(rest))
         .max(8);
     let rows = usize::from(inner.height);
     let mut lines: Vec<Line<'static>> = Vec::new();
@@ -177,25 +199,29 @@ fn app_lines(app: &App, theme: Theme, inner: Rect) -> Vec<Line<'static>> {
             lines.push(Line::styled(format!("… and {rest} more apps"), theme.dim()));
             break;
         }
-        lines.push(app_line(theme, &fit(name, width), panel, vault));
+        lines.push(app_line(theme, &fit(name, width), panel, (vault, compact)));
     }
     lines
 }
 
-/// `name` padded or cut to `width` columns.
+/// `name` padded or cut to `width` columns. The cut is in the middle: app names share
+/// prefixes (`raxx-console-prod`, `raxx-console-staging`) and differ at the end.
 fn fit(name: &str, width: usize) -> String {
-    if name.chars().count() <= width {
+    let chars: Vec<char> = name.chars().collect();
+    if chars.len() <= width {
         return format!("{name:<width$}");
     }
-    let cut: String = name.chars().take(width.saturating_sub(1)).collect();
-    format!("{cut}…")
+    let keep = width.saturating_sub(1);
+    let head: String = chars[..keep / 2].iter().collect();
+    let tail: String = chars[chars.len() - (keep - keep / 2)..].iter().collect();
+    format!("{head}…{tail}")
 }
 
 fn app_line(
     theme: Theme,
     name: &str,
     panel: &Panel<AppReading>,
-    vault: Option<crate::secret::Fingerprint>,
+    (vault, compact): (Option<crate::secret::Fingerprint>, bool),
 ) -> Line<'static> {
     let mut spans = vec![Span::raw(format!("{name} "))];
     match panel {
@@ -205,37 +231,43 @@ fn app_line(
         } => {
             spans.push(Span::styled(format!("error: {error}"), theme.bad()));
         }
-        Panel::Loaded { value, .. } => spans.extend(app_value(theme, value, vault)),
+        Panel::Loaded { value, .. } => spans.extend(app_value(theme, value, vault, compact)),
         Panel::Failed {
             last: Some(value),
             error,
             ..
         } => {
-            spans.extend(app_value(theme, value, vault));
+            spans.extend(app_value(theme, value, vault, compact));
             spans.push(Span::styled(format!(" (offline: {error})"), theme.warn()));
         }
     }
     Line::from(spans)
 }
 
-/// Six hex digits are enough to tell copies apart on screen.
+/// The fingerprint as every screen of keyturn shows it (the confirmation too).
 fn short(fp: crate::secret::Fingerprint) -> String {
-    fp.to_string().chars().take(6).collect()
+    fp.to_string()
 }
 
 fn app_value(
     theme: Theme,
     value: &AppReading,
     vault: Option<crate::secret::Fingerprint>,
+    compact: bool,
 ) -> Vec<Span<'static>> {
     let Some(fp) = value.fingerprint else {
         return vec![Span::styled("not set", theme.bad())];
     };
     let mut spans = vec![Span::raw(format!("{} ", short(fp)))];
+    let (valid, invalid, unknown) = if compact {
+        ("✔", "✖", "?")
+    } else {
+        ("valid", "401  ", "?    ")
+    };
     spans.push(match value.account {
-        Some(Account::Valid { .. }) => Span::styled("valid", theme.good()),
-        Some(Account::Invalid) => Span::styled("401  ", theme.bad()),
-        _ => Span::styled("?    ", theme.warn()),
+        Some(Account::Valid { .. }) => Span::styled(valid, theme.good()),
+        Some(Account::Invalid) => Span::styled(invalid, theme.bad()),
+        _ => Span::styled(unknown, theme.warn()),
     });
     spans.push(match vault.map(|v| v == fp) {
         Some(true) => Span::styled(" = vault", theme.good()),

@@ -15,7 +15,7 @@ use crate::tui::runbook_view::outcome_name;
 
 /// Draws the list and the step pane.
 pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
-    let list_width = (area.width / 4).clamp(24, 38);
+    let list_width = (area.width / 3).clamp(26, 44);
     let [list, pane] =
         Layout::horizontal([Constraint::Length(list_width), Constraint::Min(40)]).areas(area);
     render_list(app, theme, frame, list);
