@@ -87,18 +87,28 @@ fn clipboard(app: &App) -> Option<String> {
 }
 
 fn keys(app: &App, theme: Theme) -> Vec<Span<'static>> {
-    let shown = [
-        (Action::Confirm, "confirm"),
-        (Action::Skip, "skip"),
-        (Action::Retry, "retry"),
-        (Action::RollBack, "roll back"),
-        (Action::Abort, "abort"),
-        (Action::Note, "note"),
-        (Action::Help, "help"),
-        (Action::Quit, "quit"),
-    ];
+    // Once the session is over only notes (for the postmortem), help and quit still apply.
+    let shown: &[(Action, &str)] = if app.view.outcome.is_some() {
+        &[
+            (Action::Note, "note"),
+            (Action::Refresh, "refresh"),
+            (Action::Help, "help"),
+            (Action::Quit, "quit"),
+        ]
+    } else {
+        &[
+            (Action::Confirm, "confirm"),
+            (Action::Skip, "skip"),
+            (Action::Retry, "retry"),
+            (Action::RollBack, "roll back"),
+            (Action::Abort, "abort"),
+            (Action::Note, "note"),
+            (Action::Help, "help"),
+            (Action::Quit, "quit"),
+        ]
+    };
     let mut spans = Vec::new();
-    for (action, label) in shown {
+    for &(action, label) in shown {
         let key = app.keymap.first_key(action);
         spans.push(Span::styled(format!(" {key}"), theme.key()));
         spans.push(Span::raw(format!(" {label} ")));
