@@ -252,7 +252,7 @@ async fn path_b_refused_falls_back_to_path_a_through_the_clipboard() {
     );
     h.act(Action::Reveal);
     assert!(
-        h.screen(160, 40).contains(&copied),
+        h.screen_revealed(160, 40).contains(&copied),
         "revealed in the dialog"
     );
     h.app().clipboard.as_ref().unwrap().hide();
