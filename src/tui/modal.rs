@@ -32,7 +32,11 @@ pub enum Modal {
     /// A note for the postmortem.
     Note { kind: NoteKind, text: String },
     /// Leave while a runbook is under way?
-    Quit { session: Option<String> },
+    Quit {
+        session: Option<String>,
+        /// The step in flight, if any: leaving interrupts it.
+        running: Option<String>,
+    },
     /// Everything is in sync: start the rotation runbook?
     OfferRotation { why: String },
 }

@@ -180,7 +180,14 @@ impl Session {
     fn apply(&mut self, effect: Effect) {
         match effect {
             Effect::Engine(command) => match &self.worker {
-                Some(worker) => worker.send(command),
+                Some(worker) => {
+                    if let Some(step) = &self.app.view.running {
+                        self.app.status = Some(format!(
+                            "queued: it runs when `{step}` finishes (a step is never cut in half)"
+                        ));
+                    }
+                    worker.send(command);
+                }
                 None => self.app.status = Some("no runbook is running".to_owned()),
             },
             Effect::Refresh(Some(store)) => self.pollers.refresh(store),

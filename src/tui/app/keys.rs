@@ -106,6 +106,7 @@ impl App {
         if self.view.under_way() && !matches!(self.modal, Some(Modal::Quit { .. })) {
             self.modal = Some(Modal::Quit {
                 session: self.view.session.clone(),
+                running: self.view.running.clone(),
             });
             return Vec::new();
         }

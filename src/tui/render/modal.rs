@@ -112,15 +112,23 @@ fn content(app: &App, theme: Theme, modal: &Modal) -> (String, Vec<Line<'static>
             ],
         ),
         Modal::Note { kind, text } => note(theme, *kind, text),
-        Modal::Quit { session } => {
+        Modal::Quit { session, running } => {
             let resume = session.as_ref().map_or("keyturn resume".to_owned(), |s| {
                 format!("keyturn resume {s}")
             });
+            let state = match running {
+                Some(step) => format!(
+                    "The step `{step}` is running: leaving interrupts it, and `{resume}` works out what it did."
+                ),
+                None => format!(
+                    "Every store stays as it is now, and the journal stays resumable: `{resume}`."
+                ),
+            };
             (
                 "Quit?".to_owned(),
                 vec![
-                    Line::raw("A runbook is under way. Leave now? Every store stays as it is, and"),
-                    Line::raw(format!("the journal stays resumable: `{resume}`.")),
+                    Line::raw("A runbook is under way. Leave now?"),
+                    Line::raw(state),
                     Line::styled(
                         format!(
                             "{} / y: quit · {} / n: stay",
