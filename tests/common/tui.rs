@@ -200,9 +200,24 @@ impl Harness {
     /// (wrapping can cut them anywhere, where no mask after the fact would find them).
     pub fn stable_screen(&self, width: u16, height: u16) -> String {
         let mut app = self.session.app.clone();
+        // Every reading "just taken", so a slow machine cannot turn "1s ago" into "12s ago"
+        // and shift the layout.
+        let now = app.now;
+        fresh(&mut app.panels.vault, now);
+        fresh(&mut app.panels.github, now);
+        for (_, panel) in &mut app.panels.apps {
+            fresh(panel, now);
+        }
         app.view.session = Some("20261124T120000Z-abcdef".into());
         app.view.journal = Some("/state/sessions/20261124T120000Z-abcdef.jsonl".into());
         stable(&render(&app, width, height))
+    }
+}
+
+fn fresh<T>(panel: &mut keyturn::tui::panels::Panel<T>, now: chrono::DateTime<chrono::Utc>) {
+    use keyturn::tui::panels::Panel;
+    if let Panel::Loaded { at, .. } | Panel::Failed { at, .. } = panel {
+        *at = now;
     }
 }
 
