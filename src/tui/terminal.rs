@@ -23,11 +23,14 @@ impl TerminalGuard {
     /// Alternate screen, raw mode, mouse and bracketed paste; installs the panic hook.
     pub fn enter() -> std::io::Result<TerminalGuard> {
         // Restore first, then let the previous hook print: the message lands on the normal
-        // screen, after the alternate one is gone, and stays visible.
+        // screen, after the alternate one is gone, and stays visible. Then leave: a panic on
+        // the engine or a poller thread must not leave the UI drawing on a restored terminal
+        // (the journal is resumable, as after any kill).
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
             restore();
             previous(info);
+            std::process::exit(101);
         }));
         crossterm::terminal::enable_raw_mode()?;
         RESTORED.store(false, Ordering::SeqCst);
