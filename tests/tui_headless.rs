@@ -323,3 +323,16 @@ async fn a_killed_rotation_is_taken_up_again_with_tui_resume() {
     assert_ne!(vault, old);
     common::engine::assert_every_copy_is(&h.sim.state(), &vault);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_more_apps_than_rows_the_stale_ones_are_listed_first() {
+    let options = keyturn::sim::SimOptions {
+        apps: Some(40),
+        ..keyturn::sim::SimOptions::fast()
+    };
+    let mut h = Harness::start_with(Scenario::AppStale, None, options).await;
+    h.until_settled().await;
+    let screen = h.screen(120, 40);
+    assert_eq!(screen.matches("≠ STALE").count(), 2, "{screen}");
+    assert!(screen.contains("… and 30 more, all = vault"), "{screen}");
+}

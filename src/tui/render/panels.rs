@@ -192,16 +192,42 @@ fn app_lines(app: &App, theme: Theme, inner: Rect) -> Vec<Line<'static>> {
         .min(usize::from(inner.width).saturating_sub(rest))
         .max(8);
     let rows = usize::from(inner.height);
+    let mut apps: Vec<&(String, Panel<AppReading>)> = app.panels.apps.iter().collect();
+    if apps.len() > rows {
+        // Not all fit: the ones that need attention first, the healthy rest after.
+        apps.sort_by_key(|(_, panel)| !needs_attention(panel, vault));
+    }
     let mut lines: Vec<Line<'static>> = Vec::new();
-    for (i, (name, panel)) in app.panels.apps.iter().enumerate() {
-        if lines.len() + 1 >= rows && i + 1 < app.panels.apps.len() {
-            let rest = app.panels.apps.len() - i;
-            lines.push(Line::styled(format!("… and {rest} more apps"), theme.dim()));
+    for (i, (name, panel)) in apps.iter().enumerate() {
+        if lines.len() + 1 >= rows && i + 1 < apps.len() {
+            let rest = &apps[i..];
+            let bad = rest
+                .iter()
+                .filter(|(_, p)| needs_attention(p, vault))
+                .count();
+            let text = match bad {
+                0 => format!("… and {} more, all = vault", rest.len()),
+                n => format!("… and {} more ({n} need attention)", rest.len()),
+            };
+            lines.push(Line::styled(text, theme.dim()));
             break;
         }
         lines.push(app_line(theme, &fit(name, width), panel, (vault, compact)));
     }
     lines
+}
+
+/// An app whose copy differs from the vault, is rejected, or could not be read.
+fn needs_attention(panel: &Panel<AppReading>, vault: Option<crate::secret::Fingerprint>) -> bool {
+    match panel {
+        Panel::Loaded { value, .. } => {
+            value.fingerprint.is_none()
+                || value.fingerprint != vault
+                || !matches!(value.account, Some(Account::Valid { .. }))
+        }
+        Panel::Failed { .. } => true,
+        Panel::Idle | Panel::Loading => false,
+    }
 }
 
 /// `name` padded or cut to `width` columns. The cut is in the middle: app names share
