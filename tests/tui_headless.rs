@@ -336,3 +336,31 @@ async fn with_more_apps_than_rows_the_stale_ones_are_listed_first() {
     assert_eq!(screen.matches("≠ STALE").count(), 2, "{screen}");
     assert!(screen.contains("… and 30 more, all = vault"), "{screen}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_color_draws_with_modifiers_only() {
+    use ratatui::style::Color;
+    let mut h = Harness::start(Scenario::AppStale, None).await;
+    h.until_settled().await;
+    h.act(Action::Help);
+    for color in [true, false] {
+        let mut app = h.app().clone();
+        app.color = color;
+        let mut terminal =
+            ratatui::Terminal::new(ratatui::backend::TestBackend::new(120, 40)).unwrap();
+        terminal
+            .draw(|frame| keyturn::tui::render::render(&app, frame))
+            .unwrap();
+        let buffer = terminal.backend().buffer();
+        let coloured = buffer
+            .content()
+            .iter()
+            .filter(|c| c.fg != Color::Reset || c.bg != Color::Reset)
+            .count();
+        if color {
+            assert!(coloured > 0, "colours are used normally");
+        } else {
+            assert_eq!(coloured, 0, "NO_COLOR: not one coloured cell");
+        }
+    }
+}
