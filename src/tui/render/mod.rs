@@ -17,6 +17,7 @@ mod footer;
 mod modal;
 mod panels;
 mod steps;
+mod wrap;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};

@@ -73,7 +73,7 @@ fn short_name(id: &str) -> &str {
 }
 
 fn render_pane(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
-    let (title, text) = pane_content(app, theme);
+    let (title, text) = pane_content(app, theme, usize::from(area.width.saturating_sub(2)));
     let block = Block::bordered().title(Span::styled(format!(" {title} "), theme.title()));
     let paragraph = Paragraph::new(text)
         .block(block)
@@ -82,7 +82,7 @@ fn render_pane(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     frame.render_widget(paragraph, area);
 }
 
-fn pane_content(app: &App, theme: Theme) -> (String, Text<'static>) {
+fn pane_content(app: &App, theme: Theme, width: usize) -> (String, Text<'static>) {
     if let Some(broken) = &app.view.broken {
         let text = Text::from(vec![
             Line::styled(format!("The engine stopped: {broken}"), theme.bad()),
@@ -92,7 +92,7 @@ fn pane_content(app: &App, theme: Theme) -> (String, Text<'static>) {
         return ("Stopped".to_owned(), text);
     }
     if let Some(outcome) = app.view.outcome {
-        return finished(app, theme, outcome);
+        return finished(app, theme, outcome, width);
     }
     let Some(step) = app.view.focus() else {
         let text = Text::styled("Reading every copy of the token…", theme.dim());
@@ -108,15 +108,16 @@ fn pane_content(app: &App, theme: Theme) -> (String, Text<'static>) {
         Some((n, total)) => format!("Step {n}/{total} · {title}"),
         None => title,
     };
-    (heading, step_text(app, theme, step))
+    (heading, step_text(app, theme, step, width))
 }
 
-fn step_text(app: &App, theme: Theme, step: &str) -> Text<'static> {
+fn step_text(app: &App, theme: Theme, step: &str, width: usize) -> Text<'static> {
     let mut lines: Vec<Line<'static>> = Vec::new();
     lines.extend(state_lines(app, theme, step));
     if let Some(body) = app.view.body(step) {
         lines.push(Line::raw(""));
-        lines.extend(crate::tui::markdown::to_text(&body, theme.color).lines);
+        let body = crate::tui::markdown::to_text(&body, theme.color).lines;
+        lines.extend(super::wrap::hang(body, width));
     }
     if let Some((preview, prompt)) = app.view.preview() {
         lines.push(Line::raw(""));
@@ -194,6 +195,7 @@ fn finished(
     app: &App,
     theme: Theme,
     outcome: crate::runbook::event::Outcome,
+    width: usize,
 ) -> (String, Text<'static>) {
     let title = format!("Finished: {}", outcome_name(outcome));
     let mut lines = Vec::new();
@@ -213,7 +215,8 @@ fn finished(
             theme.title(),
         ));
         lines.push(Line::raw(""));
-        lines.extend(crate::tui::markdown::to_text(markdown, theme.color).lines);
+        let preview = crate::tui::markdown::to_text(markdown, theme.color).lines;
+        lines.extend(super::wrap::hang(preview, width));
     } else if app.view.log.len() > 1 {
         lines.extend(activity(app, theme));
     }
