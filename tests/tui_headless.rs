@@ -105,35 +105,7 @@ async fn in_sync_offers_the_rotation_which_runs_to_the_typed_revocation() {
     })
     .await;
     h.act(Action::Confirm);
-    loop {
-        h.until("a confirmation or the end", |app| {
-            finished(app) || matches!(app.modal, Some(Modal::Confirm { .. }))
-        })
-        .await;
-        if finished(h.app()) {
-            break;
-        }
-        let Some(Modal::Confirm { prompt, .. }) = h.app().modal.clone() else {
-            unreachable!()
-        };
-        if let keyturn::runbook::engine::ConfirmPrompt::Typed(word) = prompt {
-            h.type_text("wrong");
-            h.key(Key::Enter);
-            assert!(
-                matches!(&h.app().modal, Some(Modal::Confirm { error: Some(_), .. })),
-                "a wrong word keeps the dialog open with an error"
-            );
-            for _ in 0.."wrong".len() {
-                h.key(Key::Backspace);
-            }
-            h.type_text(&word);
-            h.key(Key::Enter);
-        } else {
-            h.act(Action::Confirm);
-        }
-        h.until("the dialog closed", |app| app.modal.is_none())
-            .await;
-    }
+    h.confirm_until(|_| false, true).await;
     assert_eq!(h.app().view.outcome, Some(Outcome::Completed));
     let vault = h.sim.state().vault_value().unwrap();
     common::engine::assert_every_copy_is(&h.sim.state(), &vault);
@@ -271,18 +243,8 @@ async fn a_killed_rotation_is_taken_up_again_with_tui_resume() {
     let mut h = Harness::start(Scenario::InSync, Some("heroku-token-rotation")).await;
     // Confirm until the vault holds the new token, then "kill" the TUI at the next question.
     let old = h.sim.state().vault_value().unwrap();
-    loop {
-        h.until("a confirmation", |app| {
-            matches!(app.modal, Some(Modal::Confirm { .. }))
-        })
+    h.confirm_until(|h| h.sim.state().vault_value().unwrap() != old, false)
         .await;
-        if h.sim.state().vault_value().unwrap() != old {
-            break;
-        }
-        h.act(Action::Confirm);
-        h.until("the dialog closed", |app| app.modal.is_none())
-            .await;
-    }
     let journal = h.app().view.journal.clone().unwrap();
     let mut h = Box::pin(h.killed_and_resumed()).await;
     assert_eq!(
@@ -298,26 +260,7 @@ async fn a_killed_rotation_is_taken_up_again_with_tui_resume() {
         screen.contains("✔ 4. Store"),
         "earlier steps stay done:\n{screen}"
     );
-    loop {
-        h.until("a confirmation or the end", |app| {
-            finished(app) || matches!(app.modal, Some(Modal::Confirm { .. }))
-        })
-        .await;
-        if finished(h.app()) {
-            break;
-        }
-        let Some(Modal::Confirm { prompt, .. }) = h.app().modal.clone() else {
-            unreachable!()
-        };
-        if let keyturn::runbook::engine::ConfirmPrompt::Typed(word) = prompt {
-            h.type_text(&word);
-            h.key(Key::Enter);
-        } else {
-            h.act(Action::Confirm);
-        }
-        h.until("the dialog closed", |app| app.modal.is_none())
-            .await;
-    }
+    h.confirm_until(|_| false, false).await;
     assert_eq!(h.app().view.outcome, Some(Outcome::Completed));
     let vault = h.sim.state().vault_value().unwrap();
     assert_ne!(vault, old);

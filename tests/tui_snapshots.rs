@@ -76,25 +76,17 @@ async fn first_screen_rotation_due() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn typed_confirmation_of_the_revocation() {
     let mut h = Harness::start(Scenario::InSync, Some("heroku-token-rotation")).await;
-    loop {
-        h.until("a confirmation", |app| {
-            matches!(app.modal, Some(Modal::Confirm { .. }))
-        })
-        .await;
-        let typed = matches!(
+    let typed = |h: &Harness| {
+        matches!(
             &h.app().modal,
             Some(Modal::Confirm {
                 prompt: ConfirmPrompt::Typed(_),
                 ..
             })
-        );
-        if typed {
-            break;
-        }
-        h.act(Action::Confirm);
-        h.until("the dialog closed", |app| app.modal.is_none())
-            .await;
-    }
+        )
+    };
+    h.confirm_until(typed, false).await;
+    assert!(typed(&h), "the revocation asks for its word");
     h.until_settled().await;
     h.type_text("raxx-plat");
     snap!("typed_confirmation", h);

@@ -6,10 +6,12 @@ use std::time::Duration;
 
 use keyturn::config::keymap::{Action, Key, KeyChord};
 use keyturn::runbook::Registry;
+use keyturn::runbook::engine::ConfirmPrompt;
 use keyturn::runbook::engine::{Clipboard, MemoryClipboard};
 use keyturn::sim::{Scenario, SimHandle, SimOptions};
 use keyturn::tui::app::{App, Msg};
 use keyturn::tui::clipboard::ClipboardHandle;
+use keyturn::tui::modal::Modal;
 use keyturn::tui::session::{Session, SessionOptions};
 use keyturn::vendors::github::FollowOptions;
 use ratatui::Terminal;
@@ -152,6 +154,51 @@ impl Harness {
 
     pub fn key(&mut self, key: Key) {
         self.session.handle(Msg::Key(KeyChord::plain(key)));
+    }
+
+    /// Plays the operator through the runbook: answers every confirmation (a typed one with
+    /// its word; with `wrong_word_first`, after checking a wrong word is refused) until
+    /// `stop` holds at a confirmation, which is left open, or the runbook ends.
+    pub async fn confirm_until(&mut self, stop: impl Fn(&Harness) -> bool, wrong_word_first: bool) {
+        loop {
+            self.until("a confirmation or the end", |app| {
+                app.view.outcome.is_some() || matches!(app.modal, Some(Modal::Confirm { .. }))
+            })
+            .await;
+            if self.app().view.outcome.is_some() || stop(self) {
+                return;
+            }
+            let Some(Modal::Confirm { prompt, .. }) = self.app().modal.clone() else {
+                unreachable!("a confirmation is open")
+            };
+            match prompt {
+                ConfirmPrompt::Typed(word) => {
+                    if wrong_word_first {
+                        self.refuses_a_wrong_word();
+                    }
+                    self.type_text(&word);
+                    self.key(Key::Enter);
+                }
+                ConfirmPrompt::YesNo => self.act(Action::Confirm),
+            }
+            self.until("the dialog closed", |app| app.modal.is_none())
+                .await;
+        }
+    }
+
+    fn refuses_a_wrong_word(&mut self) {
+        self.type_text("wrong");
+        self.key(Key::Enter);
+        assert!(
+            matches!(
+                &self.app().modal,
+                Some(Modal::Confirm { error: Some(_), .. })
+            ),
+            "a wrong word keeps the dialog open with an error"
+        );
+        for _ in 0.."wrong".len() {
+            self.key(Key::Backspace);
+        }
     }
 
     /// Every panel has a reading (or an error) and the engine waits for the operator.
