@@ -25,14 +25,13 @@ pub async fn run(guard: &mut TerminalGuard, session: &mut Session) -> anyhow::Re
     let mut heartbeat = tokio::time::interval(HEARTBEAT);
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut sigterm = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
-    let mut dirty = true;
     while !session.app.quit {
         flush_terminal_writes(guard, session)?;
-        if dirty {
-            guard
-                .terminal
-                .draw(|frame| render::render(&session.app, frame))?;
-        }
+        // Every wake-up is a change (a key, a reading, an engine message, a resize, a clock
+        // tick), so every one draws; ratatui writes only the cells that differ.
+        guard
+            .terminal
+            .draw(|frame| render::render(&session.app, frame))?;
         let msg = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(event)) => terminal_msg(&event),
@@ -46,8 +45,6 @@ pub async fn run(guard: &mut TerminalGuard, session: &mut Session) -> anyhow::Re
             }
             _ = sigterm.recv() => break,
         };
-        // A resize carries no message but needs a redraw.
-        dirty = true;
         if let Some(msg) = msg {
             session.handle(msg);
         }

@@ -76,11 +76,6 @@ impl Pollers {
             cache.clear();
         }
     }
-
-    /// The stores being polled.
-    pub fn stores(&self) -> impl Iterator<Item = StoreId> + '_ {
-        self.triggers.keys().copied()
-    }
 }
 
 type Verdicts = Arc<Mutex<HashMap<Fingerprint, (Account, Instant)>>>;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::runbook::engine::{Change, ConfirmPrompt, Pending};
-use crate::runbook::event::{Event, EventKind, Outcome};
+use crate::runbook::event::{Event, EventKind, NoteKind, Outcome};
 use crate::runbook::{Runbook, StepStatus};
 
 use super::worker::{FromEngine, StepLine};
@@ -33,6 +33,10 @@ pub struct RunbookView {
     pub broken: Option<String>,
     /// The postmortem this session wrote, with its text for the preview.
     pub postmortem: Option<(PathBuf, String)>,
+    /// Where the runbook's `write_postmortem` step wrote (its journaled `path` output).
+    pub postmortem_written: Option<PathBuf>,
+    /// The kinds of operator notes given so far.
+    pub notes: Vec<NoteKind>,
     /// Recent one-line facts, newest last (the activity log under the step).
     pub log: Vec<String>,
 }
@@ -102,9 +106,18 @@ impl RunbookView {
 
     fn result(&mut self, kind: &EventKind) -> Touched {
         match kind {
-            EventKind::StepSucceeded { step, summary, .. } => {
+            EventKind::StepSucceeded {
+                step,
+                summary,
+                outputs,
+                ..
+            } => {
+                if self.writes_postmortem(step) {
+                    self.postmortem_written = outputs.get("path").map(PathBuf::from);
+                }
                 self.set_status(step, StepStatus::Succeeded, format!("✔ {summary}"));
             }
+            EventKind::OperatorNote { kind, .. } => self.notes.push(*kind),
             EventKind::StepFailed { step, error, .. } => {
                 self.set_status(step, StepStatus::Failed, format!("✖ {error}"));
             }
@@ -117,6 +130,11 @@ impl RunbookView {
             _ => return touched(kind),
         }
         Touched::Nothing
+    }
+
+    fn writes_postmortem(&self, step: &str) -> bool {
+        let step = self.runbook.as_ref().and_then(|r| r.step(step));
+        step.is_some_and(|s| s.action.get_ref() == "write_postmortem")
     }
 
     fn set_status(&mut self, step: &str, status: StepStatus, line: String) {

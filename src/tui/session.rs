@@ -253,9 +253,4 @@ impl Session {
             self.app.status = Some("nothing to reveal: no token was copied".to_owned());
         }
     }
-
-    /// True while the engine thread runs.
-    pub fn engine_running(&self) -> bool {
-        self.worker.as_ref().is_some_and(Worker::running)
-    }
 }

@@ -3,8 +3,6 @@
 //! screen. The UI sends [`Command`]s; the worker answers with the engine's events (as the
 //! journal gets them), the step list, and what the operator must answer next.
 
-use std::thread::JoinHandle;
-
 use tokio::sync::mpsc;
 
 use crate::runbook::StepStatus;
@@ -39,7 +37,6 @@ pub enum FromEngine {
 /// The UI's end of the worker.
 pub struct Worker {
     commands: mpsc::UnboundedSender<Command>,
-    thread: Option<JoinHandle<()>>,
 }
 
 impl Worker {
@@ -47,24 +44,18 @@ impl Worker {
     /// [`FromEngine::Event`] on `tx` (see [`observer`]) so events arrive as they happen.
     pub fn start(engine: Engine, tx: mpsc::UnboundedSender<FromEngine>) -> std::io::Result<Worker> {
         let (commands, rx) = mpsc::unbounded_channel();
-        let thread = std::thread::Builder::new()
+        // Detached: it ends when the commands channel closes (this `Worker` dropped), or
+        // with the process if a step is under way (the journal is resumable).
+        std::thread::Builder::new()
             .name("keyturn-engine".into())
             .spawn(move || drive(engine, rx, &tx))?;
-        Ok(Worker {
-            commands,
-            thread: Some(thread),
-        })
+        Ok(Worker { commands })
     }
 
     /// Queues a command; it runs once the engine is waiting (a step under way finishes first).
     pub fn send(&self, command: Command) {
         // A closed channel means the worker is gone; its last message said why.
         let _ = self.commands.send(command);
-    }
-
-    /// True while the engine thread runs.
-    pub fn running(&self) -> bool {
-        self.thread.as_ref().is_some_and(|t| !t.is_finished())
     }
 }
 

@@ -60,21 +60,11 @@ impl App {
         if matches!(self.modal, Some(Modal::Confirm { .. } | Modal::Ask { .. })) {
             self.modal = None;
         }
-        let in_sync = self.view.diagnosis.as_deref() == Some("in-sync");
-        let drift = self
-            .view
-            .runbook
-            .as_ref()
-            .is_some_and(|r| r.id() == "heroku-key-drift-recovery");
-        if drift && in_sync && self.picked_by_diagnosis && outcome == Outcome::Stopped {
+        if self.picked_by_diagnosis && outcome == Outcome::Stopped && self.rotation_offerable() {
             self.picked_by_diagnosis = false;
             self.offer_rotation();
         }
-        let written = self.view.results.get("postmortem").and_then(|r| {
-            r.strip_prefix("✔ postmortem written to ")
-                .map(std::path::PathBuf::from)
-        });
-        match written {
+        match self.view.postmortem_written.clone() {
             Some(path) if self.view.postmortem.is_none() => vec![Effect::LoadPostmortem(path)],
             Some(_) => vec![Effect::RewritePostmortem],
             None => Vec::new(),

@@ -185,12 +185,7 @@ impl App {
             self.status = Some("notes belong to a runbook session; none has started".to_owned());
             return;
         }
-        let has_root_cause = self
-            .view
-            .log
-            .iter()
-            .any(|l| l.contains("note (root cause)"));
-        let kind = if has_root_cause {
+        let kind = if self.view.notes.contains(&NoteKind::RootCause) {
             NoteKind::Followup
         } else {
             NoteKind::RootCause
