@@ -1,101 +1,16 @@
 //! The terminal is restored on the exit paths a key press cannot reach: a panic (whose
 //! message must stay visible) and SIGTERM (which leaves the session resumable). Both run
-//! in a real terminal: a private tmux server.
+//! in a real terminal: the private tmux server of `tui_tmux.rs`'s harness.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "tui_tmux/tmux.rs"]
+mod tmux;
+
 use std::path::PathBuf;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
-/// A tmux server of our own (its own socket), killed on drop.
-struct Tmux {
-    socket: String,
-}
-
-impl Tmux {
-    /// `None` when tmux is missing and we are not in CI (where `.ci/run` installs it).
-    fn start(command: &str, env: &[(&str, String)]) -> Option<Tmux> {
-        if Command::new("tmux").arg("-V").output().is_err() {
-            assert!(std::env::var_os("CI").is_none(), "tmux is required in CI");
-            eprintln!("skipped: tmux is not installed");
-            return None;
-        }
-        let socket = format!("keyturn-exits-{}-{}", std::process::id(), rand_suffix());
-        let mut cmd = Command::new("tmux");
-        cmd.args([
-            "-L",
-            &socket,
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-x",
-            "120",
-            "-y",
-            "40",
-        ]);
-        for (key, value) in env {
-            cmd.args(["-e", &format!("{key}={value}")]);
-        }
-        cmd.arg(format!("{command}; echo \"[exit $?]\"; sleep 60"));
-        assert!(cmd.status().unwrap().success());
-        Some(Tmux { socket })
-    }
-
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p", "-t", "0"])
-    }
-
-    /// Polls the screen until `what` appears.
-    fn wait_for(&self, what: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let screen = self.screen();
-            if screen.contains(what) {
-                return screen;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "never saw {what:?}; screen:\n{screen}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// Whether the pane shows the alternate screen right now.
-    fn in_alternate_screen(&self) -> bool {
-        self.tmux(&["display", "-p", "-t", "0", "#{alternate_on}"])
-            .trim()
-            == "1"
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .status();
-    }
-}
-
-fn rand_suffix() -> u32 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .subsec_nanos();
-    nanos % 1_000_000
-}
+use tmux::Tmux;
 
 /// The first child process of `parent`, from /proc (no procps needed).
 fn child_of(parent: &str) -> Option<String> {
@@ -129,12 +44,17 @@ fn a_panic_restores_the_terminal_and_leaves_its_message_visible() {
             .unwrap();
         assert!(status.success());
     }
-    let Some(tmux) = Tmux::start(&bin.display().to_string(), &[]) else {
+    let Some(tmux) = Tmux::run(&bin, &[], 120, 40) else {
         return;
     };
-    let screen = tmux.wait_for("[exit 101]");
+    assert_eq!(tmux.wait_exit(), "101");
+    let screen = tmux.normal_screen();
     assert!(screen.contains("deliberate panic"), "{screen}");
-    assert!(!tmux.in_alternate_screen(), "back on the normal screen");
+    assert_eq!(
+        tmux.pane("#{alternate_on}"),
+        "0",
+        "back on the normal screen"
+    );
     assert!(
         !screen.contains("keyturn frame before the panic"),
         "{screen}"
@@ -143,18 +63,20 @@ fn a_panic_restores_the_terminal_and_leaves_its_message_visible() {
 
 #[test]
 fn sigterm_restores_the_terminal_and_leaves_the_session_resumable() {
-    let dir = tempfile::tempdir().unwrap();
-    let bin = env!("CARGO_BIN_EXE_keyturn");
-    let command = format!("{bin} demo --dir {}", dir.path().display());
-    let env = [("XDG_STATE_HOME", dir.path().display().to_string())];
-    let Some(tmux) = Tmux::start(&command, &env) else {
+    let Some(tmux) = Tmux::demo(120, 40) else {
         return;
     };
-    tmux.wait_for("Confirm: Path B");
-    assert!(tmux.in_alternate_screen());
-    let pid = tmux.tmux(&["display", "-p", "-t", "0", "#{pane_pid}"]);
-    // The pane runs `sh -c "keyturn …; echo; sleep"`: signal keyturn, the shell's child.
-    let keyturn = child_of(pid.trim()).expect("keyturn runs under the pane's shell");
+    tmux.wait("the Path B confirmation", |screen| {
+        if screen.contains("Confirm: Path B") {
+            Ok(())
+        } else {
+            Err("not yet".to_owned())
+        }
+    });
+    assert_eq!(tmux.pane("#{alternate_on}"), "1");
+    let pid = tmux.pane("#{pane_pid}");
+    // The pane runs `sh -c "keyturn …; echo …"`: signal keyturn, the shell's child.
+    let keyturn = child_of(&pid).expect("keyturn runs under the pane's shell");
     assert!(
         Command::new("kill")
             .args(["-TERM", &keyturn])
@@ -162,11 +84,16 @@ fn sigterm_restores_the_terminal_and_leaves_the_session_resumable() {
             .unwrap()
             .success()
     );
-    let screen = tmux.wait_for("[exit ");
-    assert!(!tmux.in_alternate_screen(), "back on the normal screen");
+    assert_eq!(tmux.wait_exit(), "0");
+    let screen = tmux.normal_screen();
+    assert_eq!(
+        tmux.pane("#{alternate_on}"),
+        "0",
+        "back on the normal screen"
+    );
     assert!(screen.contains("left under way"), "{screen}");
     assert!(screen.contains("keyturn resume"), "{screen}");
-    let journals = std::fs::read_dir(dir.path().join("sessions"))
+    let journals = std::fs::read_dir(tmux.demo_dir().join("sessions"))
         .unwrap()
         .count();
     assert_eq!(journals, 1, "the journal stays for `keyturn resume`");

@@ -1,6 +1,9 @@
-//! The harness: a private tmux server running `keyturn demo` in one pane, its screen read
-//! back with `capture-pane`, keys sent with `send-keys`, and waits that poll the screen
-//! against a deadline.
+//! The harness: a private tmux server running `keyturn demo` (or another program) in one
+//! pane, its screen read back with `capture-pane`, keys sent with `send-keys`, and waits
+//! that poll the screen against a deadline. Shared by `tui_tmux.rs` and `tui_exits.rs`.
+
+// Each test binary uses part of it.
+#![allow(dead_code)]
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -33,6 +36,26 @@ impl Tmux {
     /// Starts `keyturn demo` in a `width`×`height` pane, or `None` when tmux is missing
     /// outside CI (the caller skips).
     pub fn demo(width: u16, height: u16) -> Option<Tmux> {
+        let tmux = Tmux::server()?;
+        let demo = tmux.demo_dir();
+        let program = Path::new(env!("CARGO_BIN_EXE_keyturn"));
+        tmux.start(
+            program,
+            &["demo", "--dir", demo.to_str().unwrap()],
+            (width, height),
+        );
+        Some(tmux)
+    }
+
+    /// Starts `program args…` in a `width`×`height` pane, as [`Tmux::demo`] does keyturn.
+    pub fn run(program: &Path, args: &[&str], width: u16, height: u16) -> Option<Tmux> {
+        let tmux = Tmux::server()?;
+        tmux.start(program, args, (width, height));
+        Some(tmux)
+    }
+
+    /// A server of our own, or `None` when tmux is missing outside CI.
+    fn server() -> Option<Tmux> {
         if !tmux_installed() {
             assert!(
                 !in_ci(),
@@ -49,26 +72,28 @@ impl Tmux {
         // A short prefix keeps the socket path under the 104-byte limit of some systems.
         let dir = tempfile::Builder::new().prefix("kt").tempdir().unwrap();
         let socket = dir.path().join("tmux.sock");
-        let tmux = Tmux { socket, dir };
-        tmux.start(width, height);
-        Some(tmux)
+        Some(Tmux { socket, dir })
     }
 
     pub fn demo_dir(&self) -> PathBuf {
         self.dir.path().join("demo")
     }
 
-    /// The pane runs keyturn with a clean, known environment, under a shell that prints
-    /// its exit status; the pane stays after keyturn exits so the normal screen it left
-    /// can be read.
-    fn start(&self, width: u16, height: u16) {
+    /// The pane runs `program` with a clean, known environment, under a shell that prints
+    /// its exit status; the pane stays after it exits so the normal screen it left can be
+    /// read.
+    fn start(&self, program: &Path, program_args: &[&str], (width, height): (u16, u16)) {
         let home = self.dir.path().join("home");
         let state = self.dir.path().join("state");
         let config = self.dir.path().join("config");
-        let demo = self.demo_dir();
         let (w, h) = (width.to_string(), height.to_string());
         let env = |name: &str, path: &Path| format!("{name}={}", path.display());
-        let args = [
+        let (home, state, config) = (
+            env("HOME", &home),
+            env("XDG_STATE_HOME", &state),
+            env("XDG_CONFIG_HOME", &config),
+        );
+        let mut args = vec![
             "new-session",
             "-d",
             "-s",
@@ -81,22 +106,16 @@ impl Tmux {
             "-u",
             "NO_COLOR",
             "TERM=xterm-256color",
-            &env("HOME", &home),
-            &env("XDG_STATE_HOME", &state),
-            &env("XDG_CONFIG_HOME", &config),
+            &home,
+            &state,
+            &config,
             "sh",
             "-c",
             EXIT_REPORTER,
-            env!("CARGO_BIN_EXE_keyturn"),
-            "demo",
-            "--dir",
-            demo.to_str().unwrap(),
-            ";",
-            "set-option",
-            "-g",
-            "remain-on-exit",
-            "on",
+            program.to_str().unwrap(),
         ];
+        args.extend_from_slice(program_args);
+        args.extend_from_slice(&[";", "set-option", "-g", "remain-on-exit", "on"]);
         let out = self.tmux(&args);
         assert!(out.status.success(), "tmux new-session failed: {out:?}");
     }
