@@ -372,20 +372,12 @@ fn cell(text: &str) -> String {
 
 /// Writes the postmortem into `dir` without overwriting anything; returns the path.
 pub fn write(dir: &Path, postmortem: &Postmortem) -> Result<PathBuf, ReportError> {
-    let err = |path: &Path| {
-        let path = path.to_owned();
-        move |source| ReportError::Write { path, source }
-    };
-    std::fs::create_dir_all(dir).map_err(err(dir))?;
+    std::fs::create_dir_all(dir).map_err(write_error(dir))?;
     let stem = format!(
         "heroku-key-drift-{}",
         postmortem.detected_at.format("%Y-%m-%d")
     );
-    let temp = dir.join(format!(".{stem}.{}.tmp", uuid::Uuid::new_v4().simple()));
-    let mut file = std::fs::File::create_new(&temp).map_err(err(&temp))?;
-    file.write_all(postmortem.markdown.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(err(&temp))?;
+    let temp = write_temp(dir, &stem, &postmortem.markdown)?;
     let placed = place_without_overwrite(&temp, dir, &stem);
     let _ = std::fs::remove_file(&temp);
     placed
@@ -394,17 +386,27 @@ pub fn write(dir: &Path, postmortem: &Postmortem) -> Result<PathBuf, ReportError
 /// Replaces this session's own postmortem at `path` (the operator added notes after it was
 /// written): temp file in the same folder, fsync, rename — a reader never sees half a file.
 pub fn rewrite(path: &Path, postmortem: &Postmortem) -> Result<(), ReportError> {
-    let err = |p: &Path| {
-        let p = p.to_owned();
-        move |source| ReportError::Write { path: p, source }
-    };
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let temp = dir.join(format!(".rewrite.{}.tmp", uuid::Uuid::new_v4().simple()));
-    let mut file = std::fs::File::create_new(&temp).map_err(err(&temp))?;
-    file.write_all(postmortem.markdown.as_bytes())
+    let temp = write_temp(dir, "rewrite", &postmortem.markdown)?;
+    std::fs::rename(&temp, path).map_err(|source| {
+        let _ = std::fs::remove_file(&temp);
+        write_error(path)(source)
+    })
+}
+
+/// `text` in a new hidden, fsynced file `.{stem}.<random>.tmp` in `dir`.
+fn write_temp(dir: &Path, stem: &str, text: &str) -> Result<PathBuf, ReportError> {
+    let temp = dir.join(format!(".{stem}.{}.tmp", uuid::Uuid::new_v4().simple()));
+    let mut file = std::fs::File::create_new(&temp).map_err(write_error(&temp))?;
+    file.write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
-        .map_err(err(&temp))?;
-    std::fs::rename(&temp, path).map_err(err(path))
+        .map_err(write_error(&temp))?;
+    Ok(temp)
+}
+
+fn write_error(path: &Path) -> impl FnOnce(std::io::Error) -> ReportError {
+    let path = path.to_owned();
+    move |source| ReportError::Write { path, source }
 }
 
 fn place_without_overwrite(temp: &Path, dir: &Path, stem: &str) -> Result<PathBuf, ReportError> {
