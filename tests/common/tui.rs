@@ -271,7 +271,6 @@ fn fresh<T>(panel: &mut keyturn::tui::panels::Panel<T>, now: chrono::DateTime<ch
 /// True when no panel is still loading and the engine waits for the operator.
 pub fn settled(app: &App) -> bool {
     use keyturn::tui::panels::Panel;
-    let loading = |p: bool| p;
     let vault = !matches!(app.panels.vault, Panel::Idle | Panel::Loading);
     let github =
         !app.panels.github_configured || !matches!(app.panels.github, Panel::Idle | Panel::Loading);
@@ -280,7 +279,7 @@ pub fn settled(app: &App) -> bool {
         .apps
         .iter()
         .all(|(_, p)| !matches!(p, Panel::Idle | Panel::Loading));
-    loading(vault && github && apps) && app.view.pending.is_some()
+    vault && github && apps && app.view.pending.is_some()
 }
 
 /// Renders `app` on a `TestBackend` and returns the buffer as lines of text.
