@@ -257,6 +257,21 @@ impl Harness {
         }
         app.view.session = Some("20261124T120000Z-abcdef".into());
         app.view.journal = Some("/state/sessions/20261124T120000Z-abcdef.jsonl".into());
+        // The postmortem's file name carries today's date, and a narrow screen may wrap it
+        // where the date filter cannot see it whole: pin it.
+        let today = regex::Regex::new(r"\d{4}-\d{2}-\d{2}").unwrap();
+        for path in [
+            app.view.postmortem.as_mut().map(|(path, _)| path),
+            app.view.postmortem_written.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let pinned = today
+                .replace_all(&path.to_string_lossy(), "2026-11-24")
+                .into_owned();
+            *path = pinned.into();
+        }
         stable(&render(&app, width, height))
     }
 }
