@@ -83,6 +83,18 @@ async fn run_and_kill_after_the_vault_write(sim: &SimHandle, dir: &Path) -> Path
     path
 }
 
+/// The typed word of the revocation: the description of the authorization the vault holds.
+fn revocation_word(sim: &SimHandle) -> String {
+    let state = sim.state();
+    let held = state.vault_value().unwrap();
+    let authorizations = state.authorizations().into_iter();
+    authorizations
+        .filter(|a| a.token == held)
+        .map(|a| a.description)
+        .next()
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_killed_run_is_resumed_to_a_completed_rotation() {
     let sim = common::start(Scenario::InSync).await;
@@ -90,12 +102,7 @@ async fn a_killed_run_is_resumed_to_a_completed_rotation() {
     std::fs::write(dir.path().join("keyturn.toml"), sim.config_toml()).unwrap();
     let state = sim.state();
     let old = state.vault_value().unwrap();
-    let word = state
-        .authorizations()
-        .into_iter()
-        .find(|a| a.token == old)
-        .unwrap()
-        .description;
+    let word = revocation_word(&sim);
 
     let journal_path = run_and_kill_after_the_vault_write(&sim, dir.path()).await;
     let new = state.vault_value().unwrap();
@@ -149,4 +156,77 @@ async fn a_killed_run_is_resumed_to_a_completed_rotation() {
     let journal = std::fs::read_to_string(journal_path).unwrap();
     assert!(!journal.contains(&new) && !journal.contains(&old));
     assert!(!text.contains(&new) && !err.contains(&new));
+}
+
+/// Waits until a session's journal exists (its lock is taken just before).
+async fn wait_for_session(dir: &Path) -> PathBuf {
+    for _ in 0..300 {
+        if let Some(path) = journal::list_sessions(&dir.join("sessions")).pop() {
+            return path;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no session started");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_session_is_refused_while_the_first_lives_and_a_killed_one_can_be_resumed() {
+    let sim = common::start(Scenario::InSync).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("keyturn.toml"), sim.config_toml()).unwrap();
+    let word = revocation_word(&sim);
+    let mut first = keyturn(&sim, dir.path());
+    first
+        .args(["--config", "keyturn.toml", "run", ROTATION])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let mut child: Child = first.spawn().unwrap();
+    let stdin = child.stdin.take().unwrap();
+    let journal_path = wait_for_session(dir.path()).await;
+
+    let refused = |out: &Output, what: &str| {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_ne!(out.status.code(), Some(0), "{what}: {err}");
+        assert!(
+            err.contains("HEROKU_API_KEY is being worked on by another keyturn session"),
+            "{what}: {err}"
+        );
+        assert!(
+            err.contains(&format!("pid {}", child.id())),
+            "{what}: {err}"
+        );
+    };
+    let mut second = keyturn(&sim, dir.path());
+    second.args([
+        "--config",
+        "keyturn.toml",
+        "run",
+        "heroku-key-drift-recovery",
+        "--yes",
+    ]);
+    refused(&output(second).await, "a second run");
+    let mut take_over = keyturn(&sim, dir.path());
+    take_over.args(["--config", "keyturn.toml", "resume", "--continue", "--yes"]);
+    refused(&output(take_over).await, "resuming the live session");
+    assert_eq!(
+        journal::list_sessions(&dir.path().join("sessions")),
+        vec![journal_path.clone()],
+        "the refused run left no journal behind"
+    );
+
+    child.kill().unwrap();
+    let child = tokio::task::spawn_blocking(move || child.wait().unwrap());
+    child.await.unwrap();
+    drop(stdin);
+    let mut resume = keyturn(&sim, dir.path());
+    resume.args(["--config", "keyturn.toml", "resume", "--continue", "--yes"]);
+    resume.args(["--confirm-irreversible", &word]);
+    let out = output(resume).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the killed session's lock died with it: {err}"
+    );
 }

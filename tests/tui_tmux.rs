@@ -222,12 +222,8 @@ fn help_overlay_closes_on_any_key_and_quitting_mid_runbook_asks_first() {
     tmux.key("y");
     assert_eq!(tmux.wait_exit(), "0", "keyturn's exit status");
     assert_restored(&tmux, &["left under way", "keyturn resume "]);
-    let journals = std::fs::read_dir(tmux.demo_dir().join("sessions"))
-        .unwrap()
-        .filter_map(Result::ok)
-        .filter(|e| e.path().extension().is_some_and(|x| x == "jsonl"))
-        .count();
-    assert_eq!(journals, 1, "one resumable journal");
+    let journals = keyturn::runbook::journal::list_sessions(&tmux.demo_dir().join("sessions"));
+    assert_eq!(journals.len(), 1, "one resumable journal");
 }
 
 #[test]

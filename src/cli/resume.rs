@@ -159,9 +159,9 @@ async fn resume_engine(
     let runbook = run::find_runbook(&walk_args)?;
     let deps = EngineDeps {
         vendors: Vendors::connect(&config, creds)?,
+        journal: Journal::continue_session(&path, &config)?,
         config,
         clipboard: Box::new(NoClipboard),
-        journal: Journal::reopen(&path)?,
         dry_run: false,
         actor: args.actor.clone(),
         github_write: None,
@@ -247,10 +247,10 @@ fn label(result: &StepResult) -> &'static str {
 }
 
 fn advice(s: &Summary, vault_written: bool) -> String {
-    if let Some((_, outcome, message)) = &s.finished {
-        if !matches!(outcome, Outcome::Aborted | Outcome::Failed) {
-            return format!("finished ({outcome:?}): {message}. Nothing to resume.");
-        }
+    if let Some((_, outcome, message)) = &s.finished
+        && !matches!(outcome, Outcome::Aborted | Outcome::Failed)
+    {
+        return format!("finished ({outcome:?}): {message}. Nothing to resume.");
     }
     let again = format!(
         "`keyturn resume {} --continue` (with the --config and credentials the session ran with)",

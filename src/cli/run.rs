@@ -143,7 +143,7 @@ fn build(
         Some(dir) => dir.clone(),
         None => journal::sessions_dir()?,
     };
-    let journal = Journal::create(&dir, &journal::new_session_id())?;
+    let journal = Journal::start_session(&dir, &config)?;
     let deps = EngineDeps {
         config,
         vendors,

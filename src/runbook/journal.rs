@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use chrono::Utc;
 
 use super::event::{Event, EventKind};
+use super::lock::SessionLock;
+use crate::config::Config;
 
 /// Why the journal could not be written or read. Names the file.
 #[derive(Debug, thiserror::Error)]
@@ -34,6 +36,17 @@ pub enum JournalError {
     },
     #[error("no state directory: set XDG_STATE_HOME or HOME")]
     NoStateDir,
+    #[error("{secret} is being worked on by another keyturn session ({holder}) — finish or quit that one first; once it has quit, `keyturn resume` takes it up. The lock {path} is released when that process ends, also if it crashed", path = .path.display())]
+    Busy {
+        secret: String,
+        holder: String,
+        path: PathBuf,
+    },
+    #[error("{path}: cannot take the session lock: {source} — fix the state directory's permissions, then retry", path = .path.display())]
+    Lock {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// An open, append-only session journal.
@@ -42,6 +55,8 @@ pub struct Journal {
     path: PathBuf,
     file: File,
     next_seq: u64,
+    /// The secret's session lock, held while the journal is open (see [`SessionLock`]).
+    lock: Option<SessionLock>,
 }
 
 /// The default directory of session journals.
@@ -59,6 +74,26 @@ pub fn new_session_id() -> String {
 }
 
 impl Journal {
+    /// Starts a new session on `config`'s secret: takes the secret's session lock (so no
+    /// other session works on it meanwhile), then creates the journal.
+    pub fn start_session(dir: &Path, config: &Config) -> Result<Journal, JournalError> {
+        let session = new_session_id();
+        let lock = SessionLock::acquire(dir, config, &session)?;
+        let mut journal = Journal::create(dir, &session)?;
+        journal.lock = Some(lock);
+        Ok(journal)
+    }
+
+    /// Continues the session journaled at `path` (resume), holding the secret's lock.
+    pub fn continue_session(path: &Path, config: &Config) -> Result<Journal, JournalError> {
+        let dir = path.parent().unwrap_or(Path::new("."));
+        let session = path.file_stem().unwrap_or_default().to_string_lossy();
+        let lock = SessionLock::acquire(dir, config, &session)?;
+        let mut journal = Journal::reopen(path)?;
+        journal.lock = Some(lock);
+        Ok(journal)
+    }
+
     /// Creates `<dir>/<session>.jsonl` (and `dir`, private to the user).
     pub fn create(dir: &Path, session: &str) -> Result<Journal, JournalError> {
         let path = dir.join(format!("{session}.jsonl"));
@@ -76,6 +111,7 @@ impl Journal {
             path,
             file,
             next_seq: 0,
+            lock: None,
         })
     }
 
@@ -93,6 +129,7 @@ impl Journal {
             path: path.to_owned(),
             file,
             next_seq: events.last().map_or(0, |e| e.seq + 1),
+            lock: None,
         })
     }
 
@@ -173,7 +210,7 @@ pub fn list_sessions(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(dir)?;
     #[cfg(unix)]
     {

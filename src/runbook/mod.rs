@@ -14,6 +14,7 @@ pub mod event;
 pub mod journal;
 mod lexer;
 pub mod loader;
+pub mod lock;
 pub mod model;
 pub mod template;
 pub mod validate;

@@ -270,20 +270,18 @@ async fn read_app(ctx: &Ctx, app: &str) -> Result<AppReading, String> {
 /// `fresh` (the vault's own poll always asks, so its verdict is never stale).
 async fn verdict(ctx: &Ctx, token: &Token, fresh: bool) -> Account {
     let fp = token.fingerprint();
-    if !fresh {
-        if let Some(account) = cached(&ctx.verdicts, fp) {
-            return account;
-        }
+    if !fresh && let Some(account) = cached(&ctx.verdicts, fp) {
+        return account;
     }
     let account = match ctx.vendors.heroku.validate(token).await {
         Validation::Valid { email } => Account::Valid { email },
         Validation::Invalid => Account::Invalid,
         Validation::Unknown(err) => Account::Unknown(err.to_string()),
     };
-    if !matches!(account, Account::Unknown(_)) {
-        if let Ok(mut cache) = ctx.verdicts.lock() {
-            cache.insert(fp, (account.clone(), Instant::now()));
-        }
+    if !matches!(account, Account::Unknown(_))
+        && let Ok(mut cache) = ctx.verdicts.lock()
+    {
+        cache.insert(fp, (account.clone(), Instant::now()));
     }
     account
 }

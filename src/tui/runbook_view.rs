@@ -181,10 +181,10 @@ impl RunbookView {
 
     /// The markdown body of a step, from the runbook file (`for_each` copies share it).
     pub fn body(&self, step: &str) -> Option<String> {
-        if let Some(Pending::Confirm { step: s, body, .. }) = &self.pending {
-            if s == step {
-                return Some(body.clone());
-            }
+        if let Some(Pending::Confirm { step: s, body, .. }) = &self.pending
+            && s == step
+        {
+            return Some(body.clone());
         }
         let base = step.split('.').next().unwrap_or(step);
         let found = self.runbook.as_ref()?.step(base)?;

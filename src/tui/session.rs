@@ -113,7 +113,8 @@ impl Session {
             anyhow::anyhow!("the session ran runbook `{id}`, which is not known here")
         })?;
         let mut session = Session::connect(config, creds, options, clipboard)?;
-        let mut deps = session.deps(Journal::reopen(journal_path)?)?;
+        let journal = Journal::continue_session(journal_path, &session.config)?;
+        let mut deps = session.deps(journal)?;
         deps.dry_run = false;
         let engine = crate::runbook::engine::Engine::resume(runbook.clone(), deps, &events).await?;
         session.app.view = RunbookView::start(runbook, journal_path.to_owned());
@@ -130,6 +131,9 @@ impl Session {
             self.options.registry.get(id).cloned().ok_or_else(|| {
                 anyhow::anyhow!("no runbook `{id}` (see `keyturn runbooks list`)")
             })?;
+        if let Some(previous) = self.worker.take() {
+            previous.stop();
+        }
         let engine = self.engine(runbook.clone())?;
         tracing::info!(runbook = id, journal = %engine.journal_path().display(), "runbook started");
         self.app.view = RunbookView::start(runbook, engine.journal_path().to_owned());
@@ -142,7 +146,7 @@ impl Session {
             Some(dir) => dir.clone(),
             None => journal::sessions_dir()?,
         };
-        let deps = self.deps(Journal::create(&dir, &journal::new_session_id())?)?;
+        let deps = self.deps(Journal::start_session(&dir, &self.config)?)?;
         Ok(Engine::new(runbook, deps))
     }
 

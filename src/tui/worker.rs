@@ -37,6 +37,7 @@ pub enum FromEngine {
 /// The UI's end of the worker.
 pub struct Worker {
     commands: mpsc::UnboundedSender<Command>,
+    thread: std::thread::JoinHandle<()>,
 }
 
 impl Worker {
@@ -44,12 +45,23 @@ impl Worker {
     /// [`FromEngine::Event`] on `tx` (see [`observer`]) so events arrive as they happen.
     pub fn start(engine: Engine, tx: mpsc::UnboundedSender<FromEngine>) -> std::io::Result<Worker> {
         let (commands, rx) = mpsc::unbounded_channel();
-        // Detached: it ends when the commands channel closes (this `Worker` dropped), or
-        // with the process if a step is under way (the journal is resumable).
-        std::thread::Builder::new()
+        // Not joined on drop: it ends when the commands channel closes (this `Worker`
+        // dropped), or with the process if a step is under way (the journal is resumable).
+        let thread = std::thread::Builder::new()
             .name("keyturn-engine".into())
             .spawn(move || drive(engine, rx, &tx))?;
-        Ok(Worker { commands })
+        Ok(Worker { commands, thread })
+    }
+
+    /// Ends the engine and waits for its thread, so its journal and the secret's session
+    /// lock are released before the next runbook starts. Call it on an idle engine (the
+    /// runbook over): a step under way would finish first.
+    pub fn stop(self) {
+        let Worker { commands, thread } = self;
+        drop(commands);
+        if thread.join().is_err() {
+            tracing::error!("the engine thread panicked");
+        }
     }
 
     /// Queues a command; it runs once the engine is waiting (a step under way finishes first).

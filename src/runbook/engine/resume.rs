@@ -291,14 +291,14 @@ impl Engine {
     /// step per orphan in front of it.
     fn place_cursor(&mut self, orphans: &[String], notes: &mut Vec<String>) {
         let mut at = journaled::first_unfinished(&self.steps, &self.status);
-        if self.secrets.new.is_none() {
-            if let Some(m) = journaled::minted_before(&self.steps, &self.status, at) {
-                for planned in &self.steps[m..] {
-                    self.status.remove(&planned.id);
-                }
-                at = m;
-                notes.push("the minted token died with the process: mint again".to_owned());
+        if self.secrets.new.is_none()
+            && let Some(m) = journaled::minted_before(&self.steps, &self.status, at)
+        {
+            for planned in &self.steps[m..] {
+                self.status.remove(&planned.id);
             }
+            at = m;
+            notes.push("the minted token died with the process: mint again".to_owned());
         }
         for (n, id) in orphans.iter().enumerate() {
             notes.push(format!(

@@ -15,10 +15,10 @@ impl Engine {
             return Err(EngineError::NotNow("confirm"));
         }
         let planned = self.current()?;
-        if let Some(ConfirmPrompt::Typed(word)) = self.prompt(&planned) {
-            if typed.map(str::trim) != Some(word.as_str()) {
-                return Err(EngineError::WrongWord(word));
-            }
+        if let Some(ConfirmPrompt::Typed(word)) = self.prompt(&planned)
+            && typed.map(str::trim) != Some(word.as_str())
+        {
+            return Err(EngineError::WrongWord(word));
         }
         self.emit(EventKind::ConfirmationGiven {
             step: planned.id.clone(),

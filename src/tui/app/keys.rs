@@ -12,10 +12,10 @@ impl App {
             self.help = false;
             return Vec::new();
         }
-        if let Some(modal) = self.modal.as_mut().filter(|m| m.takes_text()) {
-            if let Some(effects) = text_key(modal, chord) {
-                return self.answered(effects);
-            }
+        if let Some(modal) = self.modal.as_mut().filter(|m| m.takes_text())
+            && let Some(effects) = text_key(modal, chord)
+        {
+            return self.answered(effects);
         }
         match self.keymap.action(chord) {
             Some(action) => self.action(action),
