@@ -230,3 +230,35 @@ async fn a_second_session_is_refused_while_the_first_lives_and_a_killed_one_can_
         "the killed session's lock died with it: {err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_at_a_prompt_says_how_to_resume_and_exits_130() {
+    let sim = common::start(Scenario::InSync).await;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("keyturn.toml"), sim.config_toml()).unwrap();
+    let mut run = keyturn(&sim, dir.path());
+    run.args(["--config", "keyturn.toml", "run", ROTATION])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child: Child = run.spawn().unwrap();
+    let stdin = child.stdin.take().unwrap();
+    let journal_path = wait_for_step(dir.path(), "precheck").await;
+    let interrupted = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    drop(stdin);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    let session = journal_path.file_stem().unwrap().to_string_lossy();
+    assert!(err.contains("interrupted. Nothing is lost"), "{err}");
+    assert!(
+        err.contains(&format!("keyturn resume {session} --continue")),
+        "{err}"
+    );
+}

@@ -97,6 +97,9 @@ pub mod exit {
     pub const DRIFT_OR_FAILED: u8 = 1;
     /// Bad input or could not tell.
     pub const BAD_INPUT: u8 = 2;
+    /// Interrupted by Ctrl-C or SIGTERM mid-procedure (128 + SIGINT, as shells report it);
+    /// the session is resumable.
+    pub const INTERRUPTED: u8 = 130;
 }
 
 /// Entry point of the binary.

@@ -171,7 +171,43 @@ pub(crate) fn follow_options(sim: bool) -> FollowOptions {
 }
 
 /// Drives the engine to the end, answering for the operator (also a resumed one).
-pub(crate) async fn walk(args: &RunArgs, mut engine: Engine) -> anyhow::Result<u8> {
+pub(crate) async fn walk(args: &RunArgs, engine: Engine) -> anyhow::Result<u8> {
+    let watcher = watch_interrupts(engine.journal_path());
+    let walked = walk_to_the_end(args, engine).await;
+    watcher.abort();
+    walked
+}
+
+/// Ctrl-C or SIGTERM during a walk: say how to take the session up, then exit 130. A task
+/// of its own, because the walk may be blocked reading a prompt's answer. Exiting between
+/// two journal lines is as safe as a kill, and a resume is built for that.
+fn watch_interrupts(journal: &std::path::Path) -> tokio::task::JoinHandle<()> {
+    let session = journal
+        .file_stem()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let journal = journal.display().to_string();
+    tokio::spawn(async move {
+        let Ok(mut term) =
+            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        else {
+            return;
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {},
+            _ = term.recv() => {},
+        }
+        eprintln!(
+            "\nkeyturn: interrupted. Nothing is lost: every step so far is in {journal}.\n  \
+             keyturn resume {session}              shows where it stopped and what exists\n  \
+             keyturn resume {session} --continue   takes it up"
+        );
+        std::process::exit(i32::from(exit::INTERRUPTED));
+    })
+}
+
+async fn walk_to_the_end(args: &RunArgs, mut engine: Engine) -> anyhow::Result<u8> {
     let mut noted = false;
     loop {
         let pending = engine.advance().await?;
