@@ -307,3 +307,32 @@ async fn no_color_draws_with_modifiers_only() {
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn abort_stops_the_watch_of_a_long_deploy_run() {
+    let slow = keyturn::sim::SimOptions {
+        workflow_step: std::time::Duration::from_secs(600),
+        ..keyturn::sim::SimOptions::fast()
+    };
+    let mut h = Harness::start_with(Scenario::GithubStale, None, slow).await;
+    h.until_settled().await;
+    h.act(Action::Confirm);
+    h.until("the verification deploy is dispatched and watched", |app| {
+        app.view.running.as_deref() == Some("verify_deploy")
+            && app.view.log.iter().any(|l| l.contains("dispatched"))
+    })
+    .await;
+    // The engine thread goes from the dispatch event straight into the watch.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    h.act(Action::Abort);
+    h.act(Action::Confirm);
+    let status = h.app().status.clone().unwrap_or_default();
+    assert!(status.contains("stopped watching"), "{status}");
+    h.until("the runbook ended without waiting for the run", finished)
+        .await;
+    assert_eq!(h.app().view.outcome, Some(Outcome::Aborted));
+    let result = h.app().view.results.get("verify_deploy").cloned();
+    let result = result.unwrap_or_default();
+    assert!(result.contains("watch stopped by the operator"), "{result}");
+    assert!(result.contains("the run goes on on GitHub"), "{result}");
+}

@@ -364,6 +364,7 @@ async fn the_remaining_variants_are_clean_too() {
     let follow = keyturn::vendors::github::FollowOptions {
         interval: Duration::from_millis(5),
         timeout: Duration::from_millis(30),
+        stop: None,
     };
     let err = gh.follow_run(9, follow).await.unwrap_err();
     assert!(

@@ -6,10 +6,10 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use common::sim::connect;
+use common::sim::{connect, connect_with};
 use keyturn::secret::Token;
 use keyturn::sim::Scenario;
-use keyturn::vendors::github::{FollowOptions, WriteOutcome};
+use keyturn::vendors::github::{FollowOptions, WatchStop, WriteOutcome};
 
 #[tokio::test]
 async fn secret_metadata_and_sealed_write() {
@@ -53,6 +53,7 @@ async fn dispatch_list_follow_and_logs() {
     let options = FollowOptions {
         interval: Duration::from_millis(20),
         timeout: Duration::from_secs(10),
+        stop: None,
     };
     let done = gh.follow_run(newest.id, options).await.unwrap();
     assert!(done.is_completed());
@@ -70,9 +71,49 @@ async fn follow_times_out_with_a_typed_error() {
     let options = FollowOptions {
         interval: Duration::from_millis(5),
         timeout: Duration::from_millis(1),
+        stop: None,
     };
     let err = gh.follow_run(run.id, options).await;
     if let Err(err) = err {
         assert!(err.to_string().contains("still"), "{err}");
     }
+}
+
+#[tokio::test]
+async fn a_watch_is_stopped_from_another_task() {
+    let slow = keyturn::sim::SimOptions {
+        workflow_step: Duration::from_secs(600),
+        ..keyturn::sim::SimOptions::fast()
+    };
+    let (_sim, v) = connect_with(Scenario::InSync, slow).await;
+    let gh = v.github.as_ref().unwrap();
+    gh.dispatch_workflow("deploy-staging.yml", "main", &BTreeMap::new())
+        .await
+        .unwrap();
+    let run = gh.latest_run("deploy-staging.yml").await.unwrap().unwrap();
+    let stop = WatchStop::default();
+    assert!(!stop.stop(), "nothing is watched yet: a no-op");
+    let options = FollowOptions {
+        interval: Duration::from_millis(20),
+        timeout: Duration::from_secs(600),
+        stop: Some(stop.clone()),
+    };
+    let stopper = tokio::spawn(async move {
+        // After the first poll, which learns the run's URL for the message.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        while !stop.stop() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    });
+    let err = gh.follow_run(run.id, options).await.unwrap_err();
+    stopper.await.unwrap();
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!(
+            "GitHub run {}: watch stopped by the operator",
+            run.id
+        )),
+        "{text}"
+    );
+    assert!(text.contains("the run goes on on GitHub (http"), "{text}");
 }

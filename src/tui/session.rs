@@ -15,11 +15,11 @@ use super::runbook_view::RunbookView;
 use super::worker::{self, FromEngine, Worker};
 use crate::config::Config;
 use crate::config::credentials::Credentials;
-use crate::runbook::engine::{Clipboard, Engine, EngineDeps};
+use crate::runbook::engine::{Clipboard, Command, Engine, EngineDeps};
 use crate::runbook::journal::{self, Journal};
 use crate::runbook::{Registry, Runbook};
 use crate::vendors::Vendors;
-use crate::vendors::github::FollowOptions;
+use crate::vendors::github::{FollowOptions, WatchStop};
 
 /// The drift runbook, picked when no runbook is named.
 pub const DRIFT_RUNBOOK: &str = "heroku-key-drift-recovery";
@@ -75,9 +75,11 @@ impl Session {
     fn connect(
         config: Config,
         creds: Credentials,
-        options: SessionOptions,
+        mut options: SessionOptions,
         clipboard: Option<ClipboardHandle>,
     ) -> anyhow::Result<Session> {
+        // Every engine of this session shares one switch, so an abort can stop a watch.
+        options.follow.stop.get_or_insert_with(WatchStop::default);
         let vendors = Arc::new(Vendors::connect_with(&config, &creds, &options.http)?);
         let (poll_tx, poll_rx) = mpsc::unbounded_channel();
         let (engine_tx, engine_rx) = mpsc::unbounded_channel();
@@ -160,7 +162,7 @@ impl Session {
             actor: self.options.actor.clone(),
             github_write: None,
             observer: Some(worker::observer(self.engine_tx.clone())),
-            follow: self.options.follow,
+            follow: self.options.follow.clone(),
         })
     }
 
@@ -186,9 +188,7 @@ impl Session {
             Effect::Engine(command) => match &self.worker {
                 Some(worker) => {
                     if let Some(step) = &self.app.view.running {
-                        self.app.status = Some(format!(
-                            "queued: it runs when `{step}` finishes (a step is never cut in half)"
-                        ));
+                        self.app.status = Some(self.while_running(step, &command));
                     }
                     worker.send(command);
                 }
@@ -210,6 +210,18 @@ impl Session {
             Effect::Reveal => self.reveal(),
             Effect::Quit => {}
         }
+    }
+
+    /// A command given while `step` runs waits for it, except that an abort stops the
+    /// watch of a workflow run (a deploy can take many minutes; the run goes on).
+    fn while_running(&self, step: &str, command: &Command) -> String {
+        let watch = self.options.follow.stop.as_ref();
+        if matches!(command, Command::Abort) && watch.is_some_and(WatchStop::stop) {
+            return format!(
+                "stopped watching the run of `{step}` (it goes on on GitHub); aborting"
+            );
+        }
+        format!("queued: it runs when `{step}` finishes (a step is never cut in half)")
     }
 
     fn load_postmortem(&mut self, path: PathBuf) {

@@ -115,6 +115,10 @@ pub enum VendorError {
         status: String,
         waited_secs: u64,
     },
+    #[error(
+        "GitHub run {run_id}: watch stopped by the operator; the run goes on on GitHub{} — retry to watch it again", .url.as_ref().map(|u| format!(" ({u})")).unwrap_or_default()
+    )]
+    FollowStopped { run_id: u64, url: Option<String> },
 }
 
 impl VendorError {

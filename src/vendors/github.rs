@@ -4,7 +4,6 @@
 //! The secret's value is write-only on GitHub: its `updated_at` is all we can observe.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
@@ -17,6 +16,10 @@ use super::error::{Call, Vendor, VendorError};
 use super::http::{Http, HttpOptions, RateBudget, Request, bearer};
 use crate::config::RepoSlug;
 use crate::secret::Token;
+
+mod follow;
+
+pub use follow::{FollowOptions, WatchStop};
 
 /// The repository's sealed-box public key.
 #[derive(Debug, Clone, Deserialize)]
@@ -84,22 +87,6 @@ pub struct Job {
 #[derive(Deserialize)]
 struct Jobs {
     jobs: Vec<Job>,
-}
-
-/// How to follow a run to completion.
-#[derive(Debug, Clone, Copy)]
-pub struct FollowOptions {
-    pub interval: Duration,
-    pub timeout: Duration,
-}
-
-impl Default for FollowOptions {
-    fn default() -> Self {
-        FollowOptions {
-            interval: Duration::from_secs(5),
-            timeout: Duration::from_secs(15 * 60),
-        }
-    }
 }
 
 /// The GitHub client for one repository.
@@ -254,33 +241,6 @@ impl GithubClient {
             .send(&Request::new(Method::GET, template, path), Some(&self.auth))
             .await?;
         Ok(String::from_utf8_lossy(&answer.body).into_owned())
-    }
-
-    /// Polls run `run_id` every `options.interval` until it completes or `options.timeout`.
-    pub async fn follow_run(
-        &self,
-        run_id: u64,
-        options: FollowOptions,
-    ) -> Result<WorkflowRun, VendorError> {
-        let started = Instant::now();
-        // Poll soon after dispatch (short runs, and the queued→in_progress flip an operator
-        // watches), then back off to the configured interval: a handful of extra requests.
-        let mut wait = options.interval.min(Duration::from_millis(250));
-        loop {
-            let run = self.run(run_id).await?;
-            if run.is_completed() {
-                return Ok(run);
-            }
-            if started.elapsed() >= options.timeout {
-                return Err(VendorError::FollowTimeout {
-                    run_id,
-                    status: run.status.unwrap_or_default(),
-                    waited_secs: started.elapsed().as_secs(),
-                });
-            }
-            tokio::time::sleep(wait).await;
-            wait = (wait * 2).min(options.interval);
-        }
     }
 }
 

@@ -87,7 +87,9 @@ impl Engine {
         run_id: u64,
     ) -> Result<Done, EngineError> {
         let github = self.deps().vendors.github.as_ref().ok_or_else(no_github)?;
-        let run = github.follow_run(run_id, self.deps().follow).await?;
+        let run = github
+            .follow_run(run_id, self.deps().follow.clone())
+            .await?;
         let conclusion = run
             .conclusion
             .clone()
