@@ -335,4 +335,9 @@ async fn abort_stops_the_watch_of_a_long_deploy_run() {
     let result = result.unwrap_or_default();
     assert!(result.contains("watch stopped by the operator"), "{result}");
     assert!(result.contains("the run goes on on GitHub"), "{result}");
+    let screen = h.screen(120, 40);
+    assert!(
+        screen.contains("No postmortem was written: `keyturn postmortem"),
+        "{screen}"
+    );
 }

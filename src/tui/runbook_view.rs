@@ -132,9 +132,20 @@ impl RunbookView {
         Touched::Nothing
     }
 
+    /// The session was cut short (failed, aborted, rolled back) before its runbook's
+    /// postmortem step wrote anything. A runbook that stopped on purpose owes none.
+    pub fn postmortem_owed(&self) -> bool {
+        let cut_short = matches!(
+            self.outcome,
+            Some(Outcome::Failed | Outcome::Aborted | Outcome::RolledBack)
+        );
+        let has_step = (self.runbook.as_ref()).is_some_and(|r| r.steps.iter().any(is_postmortem));
+        cut_short && has_step && self.postmortem_written.is_none()
+    }
+
     fn writes_postmortem(&self, step: &str) -> bool {
         let step = self.runbook.as_ref().and_then(|r| r.step(step));
-        step.is_some_and(|s| s.action.get_ref() == "write_postmortem")
+        step.is_some_and(is_postmortem)
     }
 
     fn set_status(&mut self, step: &str, status: StepStatus, line: String) {
@@ -303,4 +314,8 @@ pub fn note_name(kind: crate::runbook::event::NoteKind) -> &'static str {
         NoteKind::Followup => "follow-up",
         NoteKind::Other => "note",
     }
+}
+
+fn is_postmortem(step: &crate::runbook::Step) -> bool {
+    step.action.get_ref() == "write_postmortem"
 }

@@ -204,6 +204,16 @@ fn finished(
         lines.push(Line::raw(message.clone()));
     }
     lines.push(Line::raw(resume_hint(app)));
+    let owed = app
+        .view
+        .session
+        .as_ref()
+        .filter(|_| app.view.postmortem_owed());
+    if let Some(session) = owed {
+        lines.push(Line::raw(format!(
+            "No postmortem was written: `keyturn postmortem {session}` writes it from the journal, marked unresolved."
+        )));
+    }
     if let Some((path, markdown)) = &app.view.postmortem {
         lines.push(Line::raw(""));
         lines.push(Line::styled(
