@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::http::{Ctx, auth_value, json as answer};
 use super::state::SimState;
-use super::{github_actions, github_secrets};
+use super::{github_actions, github_secrets, github_shapes};
 
 const DOCS: &str = "https://docs.github.com/rest";
 
@@ -147,15 +147,8 @@ async fn user(State(ctx): State<Ctx>, headers: HeaderMap) -> Response {
         return refusal;
     }
     let w = ctx.state.lock();
-    let (login, id, base) = (&w.github.login, w.github.user_id, base_url(&headers));
-    answer(
-        StatusCode::OK,
-        &json!({
-            "login": login, "id": id, "type": "User", "site_admin": false, "name": "Kris",
-            "email": "kris@moosequest.net", "url": format!("{base}/users/{login}"),
-            "html_url": format!("{base}/{login}"),
-        }),
-    )
+    let user = github_shapes::private_user(&base_url(&headers), &w.github);
+    answer(StatusCode::OK, &user)
 }
 
 async fn repository(
@@ -167,27 +160,21 @@ async fn repository(
         return refusal;
     }
     let w = ctx.state.lock();
-    let g = &w.github;
-    let (base, full) = (base_url(&headers), format!("{}/{}", g.owner, g.repo));
-    answer(
-        StatusCode::OK,
-        &json!({
-            "id": g.repo_id, "name": g.repo, "full_name": full, "private": true, "default_branch": "main",
-            "owner": { "login": g.owner, "id": g.user_id + 1, "type": "Organization" },
-            "url": format!("{base}/repos/{full}"), "html_url": format!("{base}/{full}"),
-            "permissions": { "admin": true, "push": true, "pull": true },
-        }),
-    )
+    let repo = github_shapes::full_repository(&base_url(&headers), &w.github);
+    answer(StatusCode::OK, &repo)
 }
 
-/// `GET /rate_limit`, which clients (PyGithub, Octokit's throttling) ask before a burst:
+/// `GET /rate_limit`, which clients (`PyGithub`, Octokit's throttling) ask before a burst:
 /// the core limit as the headers tell it, plus a fresh search limit.
 async fn rate_limit(State(ctx): State<Ctx>, headers: HeaderMap) -> Response {
     if let Err(refusal) = authenticate(&ctx, &headers) {
         return refusal;
     }
     let remaining = ctx.state.lock().github.rate_remaining;
-    let window = |limit: u32, remaining: u32| json!({ "limit": limit, "remaining": remaining, "reset": rate_reset(), "used": limit.saturating_sub(remaining) });
+    let window = |limit: u32, remaining: u32| {
+        let used = limit.saturating_sub(remaining);
+        json!({ "limit": limit, "remaining": remaining, "reset": rate_reset(), "used": used })
+    };
     let core = window(5000, remaining);
     let resources =
         json!({ "core": core, "search": window(30, 30), "graphql": window(5000, 5000) });
