@@ -12,13 +12,14 @@ use serde_json::json;
 
 use super::http::{Ctx, auth_value, json as answer};
 use super::state::SimState;
-use super::{github_actions, github_secrets};
+use super::{github_actions, github_secrets, github_shapes};
 
 const DOCS: &str = "https://docs.github.com/rest";
 
 pub(crate) fn routes() -> Router<Ctx> {
     Router::new()
         .route("/user", get(user))
+        .route("/rate_limit", get(rate_limit))
         .route("/repos/{owner}/{repo}", get(repository))
         .merge(github_secrets::routes())
         .merge(github_actions::routes())
@@ -54,12 +55,16 @@ pub(crate) fn error_for_status(status: StatusCode, message: Option<&str>) -> Res
 }
 
 /// GitHub's front door: no `User-Agent` → 403; primary rate limit exhausted → 403.
-pub(crate) fn precheck(state: &SimState, headers: &HeaderMap) -> Option<Response> {
+/// `GET /rate_limit` neither spends from the limit nor is refused by it, as on GitHub.
+pub(crate) fn precheck(state: &SimState, headers: &HeaderMap, path: &str) -> Option<Response> {
     if !headers.contains_key(header::USER_AGENT) {
         return Some(error(
             StatusCode::FORBIDDEN,
             "Request forbidden by administrative rules. Please make sure your request has a User-Agent header (https://docs.github.com/en/rest/overview/resources-in-the-rest-api#user-agent-required).",
         ));
+    }
+    if path == "/rate_limit" {
+        return None;
     }
     let mut w = state.lock();
     if w.github.rate_remaining == 0 {
@@ -72,10 +77,15 @@ pub(crate) fn precheck(state: &SimState, headers: &HeaderMap) -> Option<Response
     None
 }
 
+/// When the primary limit refills: an hour from now, as for a fresh window.
+fn rate_reset() -> i64 {
+    Utc::now().timestamp() + 3600
+}
+
 /// `x-ratelimit-*` and `x-github-request-id` on every answer.
 pub(crate) fn stamp_headers(state: &SimState, headers: &mut HeaderMap) {
     let remaining = state.lock().github.rate_remaining;
-    let reset = Utc::now().timestamp() + 3600;
+    let reset = rate_reset();
     headers.insert("x-ratelimit-limit", HeaderValue::from(5000u32));
     headers.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
     headers.insert("x-ratelimit-reset", HeaderValue::from(reset));
@@ -137,15 +147,8 @@ async fn user(State(ctx): State<Ctx>, headers: HeaderMap) -> Response {
         return refusal;
     }
     let w = ctx.state.lock();
-    let (login, id, base) = (&w.github.login, w.github.user_id, base_url(&headers));
-    answer(
-        StatusCode::OK,
-        &json!({
-            "login": login, "id": id, "type": "User", "site_admin": false, "name": "Kris",
-            "email": "kris@moosequest.net", "url": format!("{base}/users/{login}"),
-            "html_url": format!("{base}/{login}"),
-        }),
-    )
+    let user = github_shapes::private_user(&base_url(&headers), &w.github);
+    answer(StatusCode::OK, &user)
 }
 
 async fn repository(
@@ -157,15 +160,26 @@ async fn repository(
         return refusal;
     }
     let w = ctx.state.lock();
-    let g = &w.github;
-    let (base, full) = (base_url(&headers), format!("{}/{}", g.owner, g.repo));
+    let repo = github_shapes::full_repository(&base_url(&headers), &w.github);
+    answer(StatusCode::OK, &repo)
+}
+
+/// `GET /rate_limit`, which clients (`PyGithub`, Octokit's throttling) ask before a burst:
+/// the core limit as the headers tell it, plus a fresh search limit.
+async fn rate_limit(State(ctx): State<Ctx>, headers: HeaderMap) -> Response {
+    if let Err(refusal) = authenticate(&ctx, &headers) {
+        return refusal;
+    }
+    let remaining = ctx.state.lock().github.rate_remaining;
+    let window = |limit: u32, remaining: u32| {
+        let used = limit.saturating_sub(remaining);
+        json!({ "limit": limit, "remaining": remaining, "reset": rate_reset(), "used": used })
+    };
+    let core = window(5000, remaining);
+    let resources =
+        json!({ "core": core, "search": window(30, 30), "graphql": window(5000, 5000) });
     answer(
         StatusCode::OK,
-        &json!({
-            "id": g.repo_id, "name": g.repo, "full_name": full, "private": true, "default_branch": "main",
-            "owner": { "login": g.owner, "id": g.user_id + 1, "type": "Organization" },
-            "url": format!("{base}/repos/{full}"), "html_url": format!("{base}/{full}"),
-            "permissions": { "admin": true, "push": true, "pull": true },
-        }),
+        &json!({ "resources": resources, "rate": core }),
     )
 }

@@ -10,11 +10,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::{Value, json};
 
-use super::github::{authorize_repo, error_for_status};
-use super::github_actions::{find_workflow, links};
+use super::github::{authorize_repo, base_url, error_for_status};
+use super::github_actions::find_workflow;
+use super::github_shapes;
 use super::heroku::timestamp;
 use super::http::{Ctx, json as answer};
-use super::state::SimWorkflowRun;
+use super::state::{Github, SimWorkflowRun};
 
 type RepoPath = Path<(String, String)>;
 
@@ -31,19 +32,43 @@ pub(crate) fn routes() -> Router<Ctx> {
         .route(&format!("{base}/jobs/{{job}}/logs"), get(job_logs))
 }
 
-fn render_run(run: &SimWorkflowRun, base: &str, full: &str) -> Value {
+/// One run as GitHub's `workflow-run`.
+fn render_run(run: &SimWorkflowRun, g: &Github, base: &str) -> Value {
+    let full = github_shapes::full_name(g);
     let api = format!("{base}/repos/{full}/actions/runs/{}", run.id);
+    let file = g
+        .workflows
+        .iter()
+        .find(|w| w.id == run.workflow_id)
+        .map_or("", |w| w.file.as_str());
+    let actor = github_shapes::simple_user(base, &run.actor, g.user_id, "User");
+    let suite = check_suite_id(run);
     json!({
-        "id": run.id, "name": run.name, "workflow_id": run.workflow_id, "event": run.event,
-        "status": run.status, "conclusion": run.conclusion, "head_branch": run.head_branch,
-        "head_sha": run.head_sha, "run_number": run.run_number, "run_attempt": 1,
-        "display_title": run.name, "actor": { "login": run.actor }, "triggering_actor": { "login": run.actor },
+        "id": run.id, "node_id": format!("WFR_{}", run.id), "name": run.name,
+        "workflow_id": run.workflow_id,
+        "path": format!(".github/workflows/{file}"), "event": run.event, "status": run.status,
+        "conclusion": run.conclusion, "head_branch": run.head_branch, "head_sha": run.head_sha,
+        "run_number": run.run_number, "run_attempt": 1, "display_title": run.name,
+        "check_suite_id": suite, "check_suite_node_id": format!("CS_{suite}"),
+        "actor": actor, "triggering_actor": actor, "pull_requests": [], "referenced_workflows": [],
         "created_at": timestamp(run.created_at), "updated_at": timestamp(run.updated_at),
         "run_started_at": timestamp(run.created_at), "url": api,
         "html_url": format!("{base}/{full}/actions/runs/{}", run.id),
         "jobs_url": format!("{api}/jobs"), "logs_url": format!("{api}/logs"),
+        "check_suite_url": format!("{base}/repos/{full}/check-suites/{suite}"),
+        "artifacts_url": format!("{api}/artifacts"), "cancel_url": format!("{api}/cancel"),
+        "rerun_url": format!("{api}/rerun"), "previous_attempt_url": null,
         "workflow_url": format!("{base}/repos/{full}/actions/workflows/{}", run.workflow_id),
+        "head_commit": github_shapes::head_commit(run),
+        "repository": github_shapes::minimal_repository(base, g),
+        "head_repository": github_shapes::minimal_repository(base, g),
+        "head_repository_id": g.repo_id,
     })
+}
+
+/// A run's check suite id (one suite per run).
+fn check_suite_id(run: &SimWorkflowRun) -> u64 {
+    run.id * 10 + 2
 }
 
 fn run_matches(run: &SimWorkflowRun, q: &HashMap<String, String>) -> bool {
@@ -89,7 +114,7 @@ fn list_runs(
     if let Err(refusal) = authorize_repo(ctx, headers, repo.0, repo.1) {
         return refusal;
     }
-    let (base, full) = links(ctx, headers);
+    let base = base_url(headers);
     let w = ctx.state.lock();
     let wf_id = match workflow.map(|k| find_workflow(&w.github.workflows, k)) {
         Some(None) => return error_for_status(StatusCode::NOT_FOUND, None),
@@ -118,7 +143,7 @@ fn list_runs(
         .iter()
         .skip((page - 1) * per_page)
         .take(per_page)
-        .map(|r| render_run(r, &base, &full))
+        .map(|r| render_run(r, &w.github, &base))
         .collect();
     let mut response = answer(
         StatusCode::OK,
@@ -166,21 +191,21 @@ fn link_header(
         .flatten()
 }
 
-/// Auth, then answers with `f(run, base, owner/repo)` for the run `pick` selects, or 404.
+/// Auth, then answers with `f(run, github, base url)` for the run `pick` selects, or 404.
 fn with_run(
     ctx: &Ctx,
     headers: &HeaderMap,
     repo: (&str, &str),
     pick: impl Fn(&SimWorkflowRun) -> bool,
-    f: impl FnOnce(&SimWorkflowRun, &str, &str) -> Response,
+    f: impl FnOnce(&SimWorkflowRun, &Github, &str) -> Response,
 ) -> Response {
     if let Err(refusal) = authorize_repo(ctx, headers, repo.0, repo.1) {
         return refusal;
     }
-    let (base, full) = links(ctx, headers);
+    let base = base_url(headers);
     let w = ctx.state.lock();
     match w.github.runs.iter().find(|run| pick(run)) {
-        Some(run) => f(run, &base, &full),
+        Some(run) => f(run, &w.github, &base),
         None => error_for_status(StatusCode::NOT_FOUND, None),
     }
 }
@@ -200,12 +225,14 @@ async fn get_run(
         &headers,
         (&o, &r),
         |run| run.id.to_string() == id,
-        |run, base, full| answer(StatusCode::OK, &render_run(run, base, full)),
+        |run, g, base| answer(StatusCode::OK, &render_run(run, g, base)),
     )
 }
 
-/// The single job of a run (id from [`job_id`]) with its steps.
-fn render_job(run: &SimWorkflowRun, base: &str, full: &str) -> Value {
+/// The single job of a run (id from [`job_id`]) with its steps, as GitHub's `job`. A
+/// queued job has no runner yet.
+fn render_job(run: &SimWorkflowRun, g: &Github, base: &str) -> Value {
+    let full = github_shapes::full_name(g);
     let done = run.status == "completed";
     let names = ["Set up job", "Checkout", "Deploy to Heroku", "Complete job"];
     let steps: Vec<Value> = names.iter().zip(1u32..).map(|(name, number)| {
@@ -213,10 +240,18 @@ fn render_job(run: &SimWorkflowRun, base: &str, full: &str) -> Value {
         json!({ "number": number, "name": name, "status": if done { "completed" } else { run.status.as_str() }, "conclusion": conclusion })
     }).collect();
     let id = job_id(run);
+    let runner = (run.status != "queued").then_some(2u64);
     json!({
-        "id": id, "run_id": run.id, "name": "deploy", "status": run.status, "conclusion": run.conclusion,
+        "id": id, "node_id": format!("CR_{id}"), "run_id": run.id, "run_attempt": 1,
+        "name": "deploy",
+        "head_sha": run.head_sha, "status": run.status, "conclusion": run.conclusion,
         "started_at": timestamp(run.created_at), "completed_at": done.then(|| timestamp(run.updated_at)),
         "url": format!("{base}/repos/{full}/actions/jobs/{id}"), "html_url": format!("{base}/{full}/actions/runs/{}/job/{id}", run.id),
+        "run_url": format!("{base}/repos/{full}/actions/runs/{}", run.id),
+        "check_run_url": format!("{base}/repos/{full}/check-runs/{id}"),
+        "labels": ["ubuntu-latest"],
+        "runner_id": runner, "runner_name": runner.map(|n| format!("GitHub Actions {n}")),
+        "runner_group_id": runner, "runner_group_name": runner.map(|_| "GitHub Actions"),
         "steps": steps,
     })
 }
@@ -231,10 +266,10 @@ async fn run_jobs(
         &headers,
         (&o, &r),
         |run| run.id.to_string() == id,
-        |run, base, full| {
+        |run, g, base| {
             answer(
                 StatusCode::OK,
-                &json!({ "total_count": 1, "jobs": [render_job(run, base, full)] }),
+                &json!({ "total_count": 1, "jobs": [render_job(run, g, base)] }),
             )
         },
     )

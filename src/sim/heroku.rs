@@ -144,7 +144,7 @@ async fn account(State(ctx): State<Ctx>, headers: HeaderMap) -> Response {
             "verified": true, "two_factor_authentication": true, "beta": false,
             "allow_tracking": true, "federated": false, "default_team": null,
             "default_organization": null, "sms_number": null, "suspended_at": null,
-            "delinquent_at": null, "identity_provider": null,
+            "delinquent_at": null, "identity_provider": null, "country_of_residence": null,
         }),
     )
 }

@@ -46,7 +46,8 @@ fn render_app(a: &App, owner: (&str, &str)) -> Value {
         "owner": { "id": owner.0, "email": owner.1 },
         "organization": null, "team": null, "space": null, "internal_routing": null,
         "maintenance": false, "acm": false, "archived_at": null, "buildpack_provided_description": "Node.js",
-        "repo_size": null, "slug_size": 41_234_567, "stack_id": null,
+        "repo_size": null, "slug_size": 41_234_567,
+        "generation": { "id": "bde2bce5-b28b-4ac3-b3c2-3a2b0fa5d5a3", "name": "cedar" },
     })
 }
 
@@ -229,7 +230,7 @@ async fn list_releases(
                 "current": Some(r.version) == current, "created_at": timestamp(r.created_at),
                 "updated_at": timestamp(r.created_at), "user": { "id": user.0, "email": user.1 },
                 "app": { "id": a.id, "name": a.name }, "addon_plan_names": [], "artifacts": [],
-                "slug": null, "output_stream_url": null,
+                "slug": null, "output_stream_url": null, "eligible_for_rollback": true,
             })
         };
         range::respond(&headers, "version", &a.releases, key, render)

@@ -67,7 +67,7 @@ async fn vendor_layer(State(ctx): State<Ctx>, request: Request, next: Next) -> R
     }
     let mut response = match fault {
         Some(action) => fault_response(ctx.vendor, &action),
-        None => match precheck(&ctx, request.headers()) {
+        None => match precheck(&ctx, request.headers(), &path) {
             Some(refusal) => refusal,
             None => next.run(request).await,
         },
@@ -87,10 +87,10 @@ fn log(ctx: &Ctx, method: &str, path: &str, status: u16) {
 }
 
 /// Vendor-wide refusals that come before any route: rate limits, GitHub's User-Agent rule.
-fn precheck(ctx: &Ctx, headers: &HeaderMap) -> Option<Response> {
+fn precheck(ctx: &Ctx, headers: &HeaderMap, path: &str) -> Option<Response> {
     match ctx.vendor {
         Vendor::Heroku => heroku::precheck(&ctx.state),
-        Vendor::Github => github::precheck(&ctx.state, headers),
+        Vendor::Github => github::precheck(&ctx.state, headers, path),
         Vendor::Infisical => None,
     }
 }

@@ -18,6 +18,7 @@ mod github;
 mod github_actions;
 mod github_runs;
 mod github_secrets;
+mod github_shapes;
 mod heroku;
 mod heroku_apps;
 mod http;
