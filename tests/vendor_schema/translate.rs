@@ -68,10 +68,10 @@ pub fn openapi(mut schema: Value) -> Value {
 
 /// `nullable: true` spelled in draft-04 keywords.
 fn nullable(map: &mut Map<String, Value>) {
-    if let Some(Value::Array(values)) = map.get_mut("enum") {
-        if !values.contains(&Value::Null) {
-            values.push(Value::Null);
-        }
+    if let Some(Value::Array(values)) = map.get_mut("enum")
+        && !values.contains(&Value::Null)
+    {
+        values.push(Value::Null);
     }
     match map.get_mut("type") {
         Some(Value::String(t)) => {
