@@ -15,6 +15,7 @@ pub mod journal;
 mod lexer;
 pub mod loader;
 pub mod model;
+mod source;
 pub mod template;
 pub mod validate;
 
