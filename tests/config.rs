@@ -158,6 +158,23 @@ fn an_offset_inside_a_character_is_that_characters_location() {
     assert_eq!((at.line, at.column), (2, 1));
 }
 
+/// Found by `tests/parsers_prop.rs`: a bad key name in `[tui.keymap]` was reported at the
+/// table's header instead of its own line. A clash involves two entries: it stays there.
+#[test]
+fn keymap_errors_are_located() {
+    let text = EXAMPLE.replace("quit = [\"q\", \"ctrl-c\"]", "quit = [\"q\", \"hyper-x\"]");
+    let line = text.lines().position(|l| l.contains("hyper-x")).unwrap() + 1;
+    let err = parse(&text).unwrap_err().to_string();
+    assert!(
+        err.starts_with(&format!("ops/keyturn.toml:{line}:")),
+        "{err}"
+    );
+    assert!(err.contains("unknown key `hyper-x`"), "{err}");
+    let text = EXAMPLE.replace("quit = [\"q\", \"ctrl-c\"]", "quit = [\"j\"]");
+    let header = text.lines().position(|l| l == "[tui.keymap]").unwrap() + 1;
+    assert_error_at(&text, header, 1, "bound to both `quit` and `scroll_down`");
+}
+
 #[test]
 fn bad_secret_name_is_refused() {
     let text = EXAMPLE.replace("name = \"HEROKU_API_KEY\"", "name = \"GITHUB_TOKEN\"");
