@@ -306,13 +306,17 @@ impl Keymap {
         let mut seen: BTreeMap<KeyChord, Action> = BTreeMap::new();
         for (action, keys) in &self.bindings {
             for key in keys {
-                if let Some(other) = seen.insert(*key, *action) {
-                    return Err(format!(
-                        "key `{key}` is bound to both `{}` and `{}`: rebind one of them",
-                        snake(other),
-                        snake(*action)
-                    ));
-                }
+                let Some(other) = seen.insert(*key, *action) else {
+                    continue;
+                };
+                let (first, second) = (snake(other), snake(*action));
+                return Err(if first == second {
+                    format!("key `{key}` is listed twice for `{first}`: drop one")
+                } else {
+                    format!(
+                        "key `{key}` is bound to both `{first}` and `{second}`: rebind one of them"
+                    )
+                });
             }
         }
         Ok(())
@@ -384,6 +388,10 @@ mod tests {
             err.contains("`q`") && err.contains("quit") && err.contains("skip"),
             "{err}"
         );
+        // Found by tests/parsers_prop.rs: this said "bound to both `skip` and `skip`".
+        let twice = BTreeMap::from([(Action::Skip, vec!["x".to_owned(), "x".to_owned()])]);
+        let err = Keymap::default().with_overrides(twice).unwrap_err();
+        assert_eq!(err, "key `x` is listed twice for `skip`: drop one");
     }
 
     #[test]
