@@ -210,9 +210,14 @@ pub struct Location {
 }
 
 impl Location {
-    /// Location of byte offset `offset` in `text`.
+    /// Location of byte offset `offset` in `text`. An offset inside a multi-byte character
+    /// is that character's location (not the end of the text).
     pub fn at(file: &Path, text: &str, offset: usize) -> Location {
-        let before = text.get(..offset.min(text.len())).unwrap_or(text);
+        let mut end = offset.min(text.len());
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let before = text.get(..end).unwrap_or(text);
         let line = before.matches('\n').count() + 1;
         let line_start = before.rfind('\n').map_or(0, |i| i + 1);
         let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use keyturn::config::credentials::{self, CredentialEnv, Source, VaultCredential};
-use keyturn::config::{Config, ConfigError, locate};
+use keyturn::config::{Config, ConfigError, Location, locate};
 use keyturn::secret::Token;
 
 const EXAMPLE: &str = include_str!("../examples/keyturn.toml");
@@ -146,6 +146,33 @@ fn bad_repo_slug_and_app_names_are_located() {
 fn toml_syntax_error_names_line_and_column() {
     let text = "[secret]\nname = \"HEROKU_API_KEY\"\n[vault\n";
     assert_error_at(text, 3, 7, "");
+}
+
+/// Found by `tests/parsers_prop.rs`: an offset inside a character was reported at the end
+/// of the text (its last line) instead of at that character.
+#[test]
+fn an_offset_inside_a_character_is_that_characters_location() {
+    let at = Location::at(Path::new("f.toml"), "ü€a\nb", 1);
+    assert_eq!((at.line, at.column), (1, 1));
+    let at = Location::at(Path::new("f.toml"), "a\n€b\nc", 4);
+    assert_eq!((at.line, at.column), (2, 1));
+}
+
+/// Found by `tests/parsers_prop.rs`: a bad key name in `[tui.keymap]` was reported at the
+/// table's header instead of its own line. A clash involves two entries: it stays there.
+#[test]
+fn keymap_errors_are_located() {
+    let text = EXAMPLE.replace("quit = [\"q\", \"ctrl-c\"]", "quit = [\"q\", \"hyper-x\"]");
+    let line = text.lines().position(|l| l.contains("hyper-x")).unwrap() + 1;
+    let err = parse(&text).unwrap_err().to_string();
+    assert!(
+        err.starts_with(&format!("ops/keyturn.toml:{line}:")),
+        "{err}"
+    );
+    assert!(err.contains("unknown key `hyper-x`"), "{err}");
+    let text = EXAMPLE.replace("quit = [\"q\", \"ctrl-c\"]", "quit = [\"j\"]");
+    let header = text.lines().position(|l| l == "[tui.keymap]").unwrap() + 1;
+    assert_error_at(&text, header, 1, "bound to both `quit` and `scroll_down`");
 }
 
 #[test]

@@ -271,3 +271,46 @@ fn inline_rollback_for_each_outputs_and_header_are_checked() {
     let text = ROTATION.replacen("title = \"Rotate {secret}", "title = \"Rotate {secrt}", 1);
     assert_reported(&text, "{secrt}", "in the runbook header", "use one of");
 }
+
+/// Found by `tests/parsers_prop.rs`: a `[step.params]` table's span is only its header, so
+/// its parameters' problems were all reported on the header line.
+#[test]
+fn params_of_a_params_table_are_reported_on_their_own_line() {
+    let text = ROTATION.replacen("event = \"secret.rotate.completed\"", "event = 42", 1);
+    assert_reported(&text, "event = 42", "parameter `event`", "give a string");
+    let text = ROTATION.replacen("id = \"precheck\"", "id = \"pre_check\"", 1);
+    let at = format!(
+        "dir/bad.toml:{}:",
+        line_of(&text, "context = { secret_name")
+    );
+    let shown = problems(&text);
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.starts_with(&at) && l.contains("no earlier step `precheck`")),
+        "expected {at} in:\n{shown}"
+    );
+}
+
+/// Found by `tests/parsers_prop.rs`: the condition's column counted characters but was
+/// added as bytes, so after a multi-byte character it could land inside one (reported on
+/// the file's last line); an empty condition pointed at its opening quote.
+#[test]
+fn bad_condition_columns_count_characters() {
+    let when = "when = \"capability.github_write\"";
+    let line = line_of(ROTATION, when);
+    let text = ROTATION.replacen(when, "when = '\"üü\"ü'", 1);
+    let shown = problems(&text);
+    assert!(
+        shown.contains(&format!(
+            "dir/bad.toml:{line}:13: bad condition: unexpected character `ü`"
+        )),
+        "{shown}"
+    );
+    let text = ROTATION.replacen(when, "when = ''", 1);
+    let shown = problems(&text);
+    assert!(
+        shown.contains(&format!("dir/bad.toml:{line}:9: bad condition")),
+        "{shown}"
+    );
+}

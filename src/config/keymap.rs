@@ -175,7 +175,7 @@ impl KeyChord {
 fn parse_key(text: &str) -> Option<Key> {
     let mut chars = text.chars();
     if let (Some(c), None) = (chars.next(), chars.next()) {
-        return Some(Key::Char(c));
+        return Some(arrow(c).unwrap_or(Key::Char(c)));
     }
     let key = match text {
         "enter" | "return" => Key::Enter,
@@ -198,6 +198,18 @@ fn parse_key(text: &str) -> Option<Key> {
         }
     };
     Some(key)
+}
+
+/// The arrow keys print as glyphs (`↑`), so the glyphs name them too: a key shown in the
+/// help or in an error can be written back into the config as it is shown.
+fn arrow(c: char) -> Option<Key> {
+    match c {
+        '↑' => Some(Key::Up),
+        '↓' => Some(Key::Down),
+        '←' => Some(Key::Left),
+        '→' => Some(Key::Right),
+        _ => None,
+    }
 }
 
 impl fmt::Display for KeyChord {
@@ -272,16 +284,20 @@ impl Keymap {
 
     /// Replaces the keys of the actions in `overrides`, then checks no key does two things.
     pub fn with_overrides(
-        mut self,
+        self,
         overrides: BTreeMap<Action, Vec<String>>,
     ) -> Result<Keymap, String> {
+        let mut chords = BTreeMap::new();
         for (action, keys) in overrides {
-            let chords = keys
-                .iter()
-                .map(|k| KeyChord::parse(k))
-                .collect::<Result<Vec<_>, _>>()?;
-            self.bindings.insert(action, chords);
+            let parsed = keys.iter().map(|k| KeyChord::parse(k));
+            chords.insert(action, parsed.collect::<Result<Vec<_>, _>>()?);
         }
+        self.with_chords(chords)
+    }
+
+    /// Replaces the keys of the actions in `chords`, then checks no key does two things.
+    fn with_chords(mut self, chords: BTreeMap<Action, Vec<KeyChord>>) -> Result<Keymap, String> {
+        self.bindings.extend(chords);
         self.check_unique()?;
         Ok(self)
     }
@@ -290,13 +306,17 @@ impl Keymap {
         let mut seen: BTreeMap<KeyChord, Action> = BTreeMap::new();
         for (action, keys) in &self.bindings {
             for key in keys {
-                if let Some(other) = seen.insert(*key, *action) {
-                    return Err(format!(
-                        "key `{key}` is bound to both `{}` and `{}`: rebind one of them",
-                        snake(other),
-                        snake(*action)
-                    ));
-                }
+                let Some(other) = seen.insert(*key, *action) else {
+                    continue;
+                };
+                let (first, second) = (snake(other), snake(*action));
+                return Err(if first == second {
+                    format!("key `{key}` is listed twice for `{first}`: drop one")
+                } else {
+                    format!(
+                        "key `{key}` is bound to both `{first}` and `{second}`: rebind one of them"
+                    )
+                });
             }
         }
         Ok(())
@@ -316,11 +336,20 @@ pub fn snake(action: Action) -> String {
     out
 }
 
+/// Parsed one by one, so a bad key name is reported at its own line and column.
+impl<'de> Deserialize<'de> for KeyChord {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        KeyChord::parse(&text).map_err(serde::de::Error::custom)
+    }
+}
+
+/// A clash involves two entries (or an entry and a default), so it is reported at the table.
 impl<'de> Deserialize<'de> for Keymap {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let overrides = BTreeMap::<Action, Vec<String>>::deserialize(deserializer)?;
+        let overrides = BTreeMap::<Action, Vec<KeyChord>>::deserialize(deserializer)?;
         Keymap::default()
-            .with_overrides(overrides)
+            .with_chords(overrides)
             .map_err(serde::de::Error::custom)
     }
 }
@@ -359,6 +388,10 @@ mod tests {
             err.contains("`q`") && err.contains("quit") && err.contains("skip"),
             "{err}"
         );
+        // Found by tests/parsers_prop.rs: this said "bound to both `skip` and `skip`".
+        let twice = BTreeMap::from([(Action::Skip, vec!["x".to_owned(), "x".to_owned()])]);
+        let err = Keymap::default().with_overrides(twice).unwrap_err();
+        assert_eq!(err, "key `x` is listed twice for `skip`: drop one");
     }
 
     #[test]
@@ -372,6 +405,12 @@ mod tests {
                 Some(chord),
                 "{text}"
             );
+        }
+        // Found by tests/parsers_prop.rs: the arrows print as glyphs, which parsed as
+        // characters, so `↑` in a clash message could not be written back as the Up key.
+        for key in [Key::Up, Key::Down, Key::Left, Key::Right] {
+            let chord = KeyChord::plain(key);
+            assert_eq!(KeyChord::parse(&chord.to_string()), Ok(chord));
         }
         assert!(KeyChord::parse("ctrl-").is_err());
         assert!(KeyChord::parse("f13").is_err());

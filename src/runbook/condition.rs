@@ -109,6 +109,7 @@ impl Condition {
     pub fn parse(text: &str) -> Result<Condition, ConditionError> {
         let mut parser = Parser {
             lexer: Lexer::new(text)?,
+            depth: 0,
         };
         let condition = parser.or()?;
         match parser.lexer.peek() {
@@ -175,8 +176,14 @@ fn err(column: usize, message: String, fix: &str) -> ConditionError {
     }
 }
 
+/// How deeply `not` and parentheses may nest. The parser recurses once per level, so a
+/// runaway `((((…` must be an error, not a stack overflow (an abort, not even a panic).
+const MAX_DEPTH: usize = 32;
+
 struct Parser {
     lexer: Lexer,
+    /// Levels of `not` / `(` open around the current position.
+    depth: usize,
 }
 
 impl Parser {
@@ -196,11 +203,23 @@ impl Parser {
         Ok(left)
     }
 
+    /// Every level of nesting passes through here, so this is where depth is counted.
     fn unary(&mut self) -> Result<Condition, ConditionError> {
-        if self.lexer.eat(&Tok::Not) {
-            return Ok(Condition::Not(Box::new(self.unary()?)));
+        if self.depth >= MAX_DEPTH {
+            return Err(err(
+                self.lexer.peek().1,
+                format!("the condition nests deeper than {MAX_DEPTH} levels"),
+                "split it into simpler conditions or drop redundant `not` and parentheses",
+            ));
         }
-        self.atom()
+        self.depth += 1;
+        let condition = if self.lexer.eat(&Tok::Not) {
+            self.unary().map(|inner| Condition::Not(Box::new(inner)))
+        } else {
+            self.atom()
+        };
+        self.depth -= 1;
+        condition
     }
 
     fn atom(&mut self) -> Result<Condition, ConditionError> {

@@ -147,3 +147,19 @@ fn random_inputs_never_panic() {
         let _ = crate::runbook::template::placeholders(&text);
     }
 }
+
+/// Found while writing `tests/parsers_prop.rs`: the parser recursed once per `(` or `not`,
+/// so a thousand of them overflowed the stack and aborted the process.
+#[test]
+fn deep_nesting_is_an_error_not_a_stack_overflow() {
+    let parens = |n: usize| format!("{}true{}", "(".repeat(n), ")".repeat(n));
+    for text in [parens(10_000), format!("{}true", "not ".repeat(10_000))] {
+        let e = Condition::parse(&text).unwrap_err();
+        assert!(e.message.contains("nests deeper than 32"), "{e}");
+    }
+    assert_eq!(
+        Condition::parse(&parens(MAX_DEPTH - 1)),
+        Ok(Condition::Literal(true))
+    );
+    assert_eq!(Condition::parse(&parens(MAX_DEPTH)).unwrap_err().column, 33);
+}

@@ -16,6 +16,7 @@ mod lexer;
 pub mod loader;
 pub mod lock;
 pub mod model;
+mod source;
 pub mod template;
 pub mod validate;
 

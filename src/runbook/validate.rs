@@ -7,11 +7,11 @@ use std::path::Path;
 
 use toml::Spanned;
 
-use super::Problem;
 use super::catalogue::{self, ActionSpec, ParamKind};
 use super::condition::Condition;
 use super::model::{Confirm, Rollback, Runbook, Step};
 use super::template::{self, CONSUMER_VARIABLES, VARIABLES};
+use super::{Problem, source};
 use crate::config::Location;
 
 /// All problems of `runbook`, parsed from `text` (the file at `file`). Empty when valid.
@@ -46,10 +46,7 @@ impl Checker<'_> {
 
     /// Offset of `needle` inside the source of `span`, else the span's start.
     fn find_in(&self, span: Range<usize>, needle: &str) -> usize {
-        self.text
-            .get(span.clone())
-            .and_then(|raw| raw.find(needle))
-            .map_or(span.start, |i| span.start + i)
+        source::find_in(self.text, span, needle)
     }
 
     fn runbook(&mut self) {
@@ -141,11 +138,11 @@ impl Checker<'_> {
         index: usize,
         step: &Step,
     ) {
-        let span = params.map_or(fallback, Spanned::span);
+        let span = params.map_or(fallback, |p| source::table(self.text, p.span()));
         let empty = toml::Table::new();
         let table = params.map_or(&empty, Spanned::get_ref);
         for (key, value) in table {
-            let at = self.find_in(span.clone(), key);
+            let at = source::find_key(self.text, span.clone(), key);
             let Some(param) = spec.param(key) else {
                 let known: Vec<&str> = spec.params.iter().map(|p| p.name).collect();
                 let msg = format!("`{}` has no parameter `{key}`", spec.name);
@@ -261,9 +258,8 @@ impl Checker<'_> {
         let span = when.span();
         match Condition::parse(when.get_ref()) {
             Err(e) => {
-                let start = self.find_in(span, when.get_ref());
-                let msg = format!("bad condition: {}", e.message);
-                self.push(start + e.column - 1, msg, e.fix);
+                let at = source::char_in_string(self.text, span, when.get_ref(), e.column);
+                self.push(at, format!("bad condition: {}", e.message), e.fix);
             }
             Ok(condition) => {
                 for id in condition.step_refs() {
