@@ -259,7 +259,13 @@ fn fault_specs_parse_like_the_cli_takes_them() {
     ] {
         assert_eq!(FaultRule::parse_spec(spec).unwrap().action, action);
     }
-    for bad in ["nope:.=503", "heroku:.", "heroku:.=teapot", "heroku:(=503"] {
+    for bad in [
+        "nope:.=503",
+        "heroku:.",
+        "heroku:.=teapot",
+        "heroku:(=503",
+        "heroku:.=503x0",
+    ] {
         assert!(FaultRule::parse_spec(bad).is_err(), "{bad}");
     }
 }

@@ -67,7 +67,13 @@ impl FaultRule {
             .ok_or_else(|| bad("missing `=ACTION`"))?;
         let (action, times) = match action.rsplit_once('x') {
             Some((a, n)) if n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty() => {
-                (a, n.parse().map_err(|_| bad("bad TIMES"))?)
+                match n.parse() {
+                    Ok(0) => {
+                        return Err(bad("TIMES 0 would never fire; leave `xTIMES` out for once"));
+                    }
+                    Ok(times) => (a, times),
+                    Err(_) => return Err(bad("bad TIMES")),
+                }
             }
             _ => (action, 1),
         };

@@ -172,7 +172,7 @@ proptest! {
         method in prop::option::of(select(vec!["GET", "post", "Put", "PATCH", "delete"])),
         path in "\\^?/[a-z/]{0,10}(\\.\\*)?\\$?",
         (action_text, action) in fault_action(),
-        times in prop::option::of(0..1000usize),
+        times in prop::option::of(1..1000usize),
     ) {
         let method_part = method.map(|m| format!("{m}:")).unwrap_or_default();
         let times_part = times.map(|n| format!("x{n}")).unwrap_or_default();
