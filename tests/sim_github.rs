@@ -35,15 +35,8 @@ async fn seal_for_repo(sim: &SimHandle, value: &str) -> (String, String) {
         &format!("{}/actions/secrets/public-key", repo_url(sim)),
     )
     .await;
-    let public: [u8; 32] = STANDARD
-        .decode(key["key"].as_str().unwrap())
-        .unwrap()
-        .try_into()
-        .unwrap();
-    let mut sealed = vec![0u8; value.len() + 48];
-    dryoc::classic::crypto_box::crypto_box_seal(&mut sealed, value.as_bytes(), &public).unwrap();
     (
-        STANDARD.encode(sealed),
+        common::sim::dryoc_seal(key["key"].as_str().unwrap(), value),
         key["key_id"].as_str().unwrap().to_owned(),
     )
 }

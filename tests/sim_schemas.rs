@@ -13,8 +13,6 @@ mod vendor_schema;
 
 use std::time::Duration;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use keyturn::sim::{Scenario, Sim, SimOptions};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -143,14 +141,8 @@ async fn github_repository_and_its_refusals() {
 /// Seals `value` to the key at `{base}/public-key` with an independent libsodium (dryoc).
 async fn sealed(p: &Probe, key_path: String, value: &str) -> Value {
     let key = p.send(&get("/public-key").at(key_path)).await.body;
-    let public: [u8; 32] = STANDARD
-        .decode(key["key"].as_str().unwrap())
-        .unwrap()
-        .try_into()
-        .unwrap();
-    let mut out = vec![0u8; value.len() + 48];
-    dryoc::classic::crypto_box::crypto_box_seal(&mut out, value.as_bytes(), &public).unwrap();
-    json!({"encrypted_value": STANDARD.encode(out), "key_id": key["key_id"]})
+    let sealed = common::sim::dryoc_seal(key["key"].as_str().unwrap(), value);
+    json!({"encrypted_value": sealed, "key_id": key["key_id"]})
 }
 
 /// The secret calls on the served path `base`, checked against the schema's templates for

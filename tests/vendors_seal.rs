@@ -104,15 +104,8 @@ async fn simulator_and_dryoc_interoperate() {
         .json()
         .await
         .unwrap();
-    let public: [u8; 32] = STANDARD
-        .decode(key["key"].as_str().unwrap())
-        .unwrap()
-        .try_into()
-        .unwrap();
-    let mut sealed = vec![0u8; VALUE.len() + 48];
-    dryoc::classic::crypto_box::crypto_box_seal(&mut sealed, VALUE.as_bytes(), &public).unwrap();
-    let body =
-        serde_json::json!({"encrypted_value": STANDARD.encode(&sealed), "key_id": key["key_id"]});
+    let sealed = common::sim::dryoc_seal(key["key"].as_str().unwrap(), VALUE);
+    let body = serde_json::json!({"encrypted_value": sealed, "key_id": key["key_id"]});
     let put = client
         .put(format!("{base}/DRYOC_SEALED"))
         .bearer_auth(&creds.github_token)
@@ -152,6 +145,7 @@ async fn simulator_and_dryoc_interoperate() {
             .unwrap(),
         )
         .unwrap();
+    let public: [u8; 32] = STANDARD.decode(&our_key.key).unwrap().try_into().unwrap();
     let mut opened = vec![0u8; sealed.len() - 48];
     crypto_box_seal_open(&mut opened, &sealed, &public, &secret).unwrap();
     assert_eq!(opened, VALUE.as_bytes());

@@ -27,3 +27,14 @@ pub async fn connect_with(scenario: Scenario, options: SimOptions) -> (SimHandle
         Vendors::connect_with(&sim.config(), &sim.keyturn_credentials(), &fast_http()).unwrap();
     (sim, vendors)
 }
+
+/// `value` sealed to GitHub's base64 `public_key` with dryoc, an independent libsodium, as
+/// a GitHub client would seal it; base64, ready to send as `encrypted_value`.
+pub fn dryoc_seal(public_key: &str, value: &str) -> String {
+    use base64::Engine as _;
+    use base64::engine::general_purpose::STANDARD;
+    let public: [u8; 32] = STANDARD.decode(public_key).unwrap().try_into().unwrap();
+    let mut sealed = vec![0u8; value.len() + 48];
+    dryoc::classic::crypto_box::crypto_box_seal(&mut sealed, value.as_bytes(), &public).unwrap();
+    STANDARD.encode(sealed)
+}
