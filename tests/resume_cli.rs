@@ -214,6 +214,14 @@ async fn a_second_session_is_refused_while_the_first_lives_and_a_killed_one_can_
         vec![journal_path.clone()],
         "the refused run left no journal behind"
     );
+    let mut view = keyturn(&sim, dir.path());
+    view.arg("resume");
+    let shown = output(view).await;
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        text.starts_with("LIVE: this session is running now"),
+        "{text}"
+    );
 
     child.kill().unwrap();
     let child = tokio::task::spawn_blocking(move || child.wait().unwrap());
@@ -222,6 +230,11 @@ async fn a_second_session_is_refused_while_the_first_lives_and_a_killed_one_can_
     let mut resume = keyturn(&sim, dir.path());
     resume.args(["--config", "keyturn.toml", "resume", "--continue", "--yes"]);
     resume.args(["--confirm-irreversible", &word]);
+    let mut view = keyturn(&sim, dir.path());
+    view.arg("resume");
+    let shown = output(view).await;
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(!text.contains("LIVE"), "killed, so no longer live: {text}");
     let out = output(resume).await;
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(

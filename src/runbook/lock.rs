@@ -58,6 +58,30 @@ impl SessionLock {
     }
 }
 
+/// Who runs `session` now, when a live process holds a lock in `dir` naming it: a session
+/// that only looks interrupted in its journal may be running in another terminal.
+///
+/// It probes with a shared lock, released at once; a session starting in that instant is
+/// refused as busy and can simply be started again.
+pub fn live_holder(dir: &Path, session: &str) -> Option<String> {
+    let needle = format!("session {session},");
+    let entries = std::fs::read_dir(dir).ok()?;
+    let locks = entries.filter_map(Result::ok).map(|e| e.path());
+    locks
+        .filter(|p| p.extension().is_some_and(|x| x == "lock"))
+        .find_map(|path| {
+            let mut file = File::open(path).ok()?;
+            let Err(std::fs::TryLockError::WouldBlock) = file.try_lock_shared() else {
+                return None;
+            };
+            let mut holder = String::new();
+            file.read_to_string(&mut holder).ok()?;
+            holder
+                .starts_with(&needle)
+                .then(|| holder.trim().to_owned())
+        })
+}
+
 /// `HEROKU_API_KEY-1a2b3c4d.lock`: readable, and distinct per vault.
 fn file_name(config: &Config) -> String {
     let vault = &config.vault;
@@ -141,7 +165,14 @@ apps = ["raxx-api-prod"]
             text.contains(&format!("pid {}", std::process::id())),
             "{text}"
         );
+        let live = live_holder(dir.path(), "20261125T010000Z-aaaaaa").unwrap();
+        assert!(
+            live.starts_with("session 20261125T010000Z-aaaaaa, pid"),
+            "{live}"
+        );
+        assert_eq!(live_holder(dir.path(), "20261125T010000Z-aaaaa"), None);
         drop(held);
+        assert_eq!(live_holder(dir.path(), "20261125T010000Z-aaaaaa"), None);
         SessionLock::acquire(dir.path(), &config("/a"), "third").unwrap();
     }
 
