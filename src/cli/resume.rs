@@ -81,14 +81,15 @@ fn show(args: &ResumeArgs) -> anyhow::Result<String> {
     let events = journal::read(&path)?;
     let steps = planned(args, &Journaled::of(&events));
     let text = describe(&events, steps.as_deref());
-    let session = path.file_stem().unwrap_or_default().to_string_lossy();
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    Ok(match crate::runbook::lock::live_holder(dir, &session) {
-        Some(holder) => format!(
-            "LIVE: this session is running now ({holder}); it is not interrupted. Go to that terminal; `--continue` is refused while it runs.\n\n{text}"
-        ),
-        None => text,
-    })
+    Ok(
+        match crate::runbook::lock::live_holder(dir, &journal::session_of(&path)) {
+            Some(holder) => format!(
+                "LIVE: this session is running now ({holder}); it is not interrupted. Go to that terminal; `--continue` is refused while it runs.\n\n{text}"
+            ),
+            None => text,
+        },
+    )
 }
 
 /// The session's steps as the engine would plan them (manual consumers from the config when

@@ -181,13 +181,9 @@ pub(crate) async fn walk(args: &RunArgs, engine: Engine) -> anyhow::Result<u8> {
 /// Ctrl-C or SIGTERM during a walk: say how to take the session up, then exit 130. A task
 /// of its own, because the walk may be blocked reading a prompt's answer. Exiting between
 /// two journal lines is as safe as a kill, and a resume is built for that.
-fn watch_interrupts(journal: &std::path::Path) -> tokio::task::JoinHandle<()> {
-    let session = journal
-        .file_stem()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .into_owned();
-    let journal = journal.display().to_string();
+fn watch_interrupts(journal_path: &std::path::Path) -> tokio::task::JoinHandle<()> {
+    let session = journal::session_of(journal_path);
+    let journal = journal_path.display().to_string();
     tokio::spawn(async move {
         let Ok(mut term) =
             tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())

@@ -281,7 +281,7 @@ impl Engine {
             "heroku-key-drift-recovery" => RunbookKind::DriftRecovery,
             _ => RunbookKind::Other,
         };
-        let session = session_of(self.deps.journal.path());
+        let session = super::journal::session_of(self.deps.journal.path());
         let title = crate::runbook::template::render(&self.runbook.title, &self.vars)
             .unwrap_or_else(|_| self.runbook.title.clone());
         self.emit(EventKind::SessionStarted {
@@ -387,10 +387,5 @@ impl Engine {
     }
 }
 
-fn session_of(path: &std::path::Path) -> String {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default()
-}
 // A TUI runs the engine on a background task: the engine and its futures must be `Send`.
 static_assertions::assert_impl_all!(Engine: Send);

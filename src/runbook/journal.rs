@@ -67,6 +67,13 @@ pub fn sessions_dir() -> Result<PathBuf, JournalError> {
         .ok_or(JournalError::NoStateDir)
 }
 
+/// The session id of the journal at `path` (its file name without `.jsonl`).
+pub fn session_of(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
 /// A new session id: UTC time (sortable) plus a short random suffix.
 pub fn new_session_id() -> String {
     let suffix = uuid::Uuid::new_v4().simple().to_string();
@@ -87,8 +94,7 @@ impl Journal {
     /// Continues the session journaled at `path` (resume), holding the secret's lock.
     pub fn continue_session(path: &Path, config: &Config) -> Result<Journal, JournalError> {
         let dir = path.parent().unwrap_or(Path::new("."));
-        let session = path.file_stem().unwrap_or_default().to_string_lossy();
-        let lock = SessionLock::acquire(dir, config, &session)?;
+        let lock = SessionLock::acquire(dir, config, &session_of(path))?;
         let mut journal = Journal::reopen(path)?;
         journal.lock = Some(lock);
         Ok(journal)

@@ -188,7 +188,12 @@ impl Session {
             Effect::Engine(command) => match &self.worker {
                 Some(worker) => {
                     if let Some(step) = &self.app.view.running {
-                        self.app.status = Some(self.while_running(step, &command));
+                        // A step is never cut, except the watch of a workflow run: a deploy
+                        // can take many minutes, and the run goes on on GitHub.
+                        let watch = self.options.follow.stop.as_ref();
+                        let stopped =
+                            matches!(command, Command::Abort) && watch.is_some_and(WatchStop::stop);
+                        self.app.status = Some(running_status(step, stopped));
                     }
                     worker.send(command);
                 }
@@ -210,18 +215,6 @@ impl Session {
             Effect::Reveal => self.reveal(),
             Effect::Quit => {}
         }
-    }
-
-    /// A command given while `step` runs waits for it, except that an abort stops the
-    /// watch of a workflow run (a deploy can take many minutes; the run goes on).
-    fn while_running(&self, step: &str, command: &Command) -> String {
-        let watch = self.options.follow.stop.as_ref();
-        if matches!(command, Command::Abort) && watch.is_some_and(WatchStop::stop) {
-            return format!(
-                "stopped watching the run of `{step}` (it goes on on GitHub); aborting"
-            );
-        }
-        format!("queued: it runs when `{step}` finishes (a step is never cut in half)")
     }
 
     fn load_postmortem(&mut self, path: PathBuf) {
@@ -268,5 +261,14 @@ impl Session {
         } else {
             self.app.status = Some("nothing to reveal: no token was copied".to_owned());
         }
+    }
+}
+
+/// What the status line says of a command given while `step` runs.
+fn running_status(step: &str, watch_stopped: bool) -> String {
+    if watch_stopped {
+        format!("stopped watching the run of `{step}` (it goes on on GitHub); aborting")
+    } else {
+        format!("queued: it runs when `{step}` finishes (a step is never cut in half)")
     }
 }
