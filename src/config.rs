@@ -70,6 +70,9 @@ pub struct VaultConfig {
 pub struct GithubConfig {
     #[serde(default = "fields::default_github_url")]
     pub api_url: BaseUrl,
+    /// GitHub's web UI, where Path A's paste happens (`{github_web}` in runbooks).
+    #[serde(default = "fields::default_github_web_url")]
+    pub web_url: BaseUrl,
     pub repo: RepoSlug,
     /// The workflow whose failure is the drift symptom and which recovery re-runs.
     pub deploy_workflow: String,

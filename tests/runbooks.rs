@@ -151,7 +151,17 @@ fn drift_recovery_has_every_branch_in_sop_order() {
     let body = drift.step("path_a_paste").unwrap().body.as_ref().unwrap();
     assert!(
         body.get_ref()
-            .contains("https://github.com/{repo}/settings/secrets/actions")
+            .contains("{github_web}/{repo}/settings/secrets/actions")
+    );
+    // With the SOP's set-up, that is github.com's page of the repository's secrets.
+    let config =
+        keyturn::config::Config::load(std::path::Path::new("examples/keyturn.toml")).unwrap();
+    let today = chrono::Utc::now().date_naive();
+    let vars = keyturn::runbook::TemplateVars::from_config(&config, today);
+    let shown = keyturn::runbook::template::render(body.get_ref(), &vars).unwrap();
+    assert!(
+        shown.contains("https://github.com/raxx-app/TradeMasterAPI/settings/secrets/actions"),
+        "{shown}"
     );
 }
 

@@ -229,8 +229,20 @@ async fn path_b_refused_falls_back_to_path_a_through_the_clipboard() {
     );
     h.app().clipboard.as_ref().unwrap().hide();
     assert!(!h.screen(160, 40).contains(&copied));
-    // The operator pastes it on github.com (here: straight into the simulator) and confirms.
-    h.sim.state().set_github_secret("HEROKU_API_KEY", &copied);
+    // The operator opens the page the step names (the simulated GitHub's), pastes, saves,
+    // and confirms here.
+    let Some(Pending::Confirm { body, .. }) = h.app().view.pending.clone() else {
+        unreachable!("the paste step waits")
+    };
+    let page = regex::Regex::new(r"http://127\.0\.0\.1:\d+/\S+/settings/secrets/actions")
+        .unwrap()
+        .find(&body)
+        .map_or_else(
+            || panic!("the step names the secrets page: {body}"),
+            |m| m.as_str().to_owned(),
+        );
+    let (status, _) = common::sim::paste_on_secrets_page(&page, "HEROKU_API_KEY", &copied).await;
+    assert_eq!(status, 200);
     h.act(Action::Confirm);
     h.until("finished", finished).await;
     assert_eq!(h.app().view.outcome, Some(Outcome::Completed));

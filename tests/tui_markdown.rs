@@ -227,7 +227,7 @@ fn shipped_path_a_paste_steps_render_as_a_numbered_list() {
     let out = lines(&to_text(step.body.as_ref().unwrap().get_ref(), false));
     assert_eq!(
         out[0],
-        "1. Open https://github.com/{repo}/settings/secrets/actions"
+        "1. Open {github_web}/{repo}/settings/secrets/actions"
     );
     assert_eq!(out[1], "2. Click {secret} → \"Update secret\"");
     assert_eq!(out[4], "");

@@ -123,7 +123,8 @@ pub async fn drive(args: &RunArgs, runbook: Runbook, config: Config, creds: &Cre
         Ok(engine) => engine,
         Err(err) => return bad_input(&err),
     };
-    match walk(args, engine).await {
+    // Boxed: the walk holds the whole engine (config, clients, journal) across awaits.
+    match Box::pin(walk(args, engine)).await {
         Ok(code) => code,
         Err(err) => {
             eprintln!("keyturn: {err:#}");

@@ -248,6 +248,11 @@ pub(super) fn default_github_url() -> BaseUrl {
 }
 
 #[allow(clippy::unwrap_used)]
+pub(super) fn default_github_web_url() -> BaseUrl {
+    BaseUrl::parse("https://github.com").unwrap()
+}
+
+#[allow(clippy::unwrap_used)]
 pub(super) fn default_heroku_url() -> BaseUrl {
     BaseUrl::parse("https://api.heroku.com").unwrap()
 }

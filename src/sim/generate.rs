@@ -64,6 +64,8 @@ secret_path = "{path}"
 
 [github]
 api_url = "{github}"
+# The simulated GitHub also serves the secret's settings page, for Path A's paste.
+web_url = "{github}"
 repo = "{repo}"
 deploy_workflow = "deploy-console.yml"
 deploy_ref = "main"

@@ -12,7 +12,7 @@ use serde_json::json;
 
 use super::http::{Ctx, auth_value, json as answer};
 use super::state::SimState;
-use super::{github_actions, github_secrets, github_shapes};
+use super::{github_actions, github_secrets, github_shapes, github_web};
 
 const DOCS: &str = "https://docs.github.com/rest";
 
@@ -23,6 +23,7 @@ pub(crate) fn routes() -> Router<Ctx> {
         .route("/repos/{owner}/{repo}", get(repository))
         .merge(github_secrets::routes())
         .merge(github_actions::routes())
+        .merge(github_web::routes())
 }
 
 /// GitHub's error body `{message, documentation_url, status}`.
@@ -55,8 +56,12 @@ pub(crate) fn error_for_status(status: StatusCode, message: Option<&str>) -> Res
 }
 
 /// GitHub's front door: no `User-Agent` → 403; primary rate limit exhausted → 403.
-/// `GET /rate_limit` neither spends from the limit nor is refused by it, as on GitHub.
+/// `GET /rate_limit` neither spends from the limit nor is refused by it, as on GitHub; the
+/// web page of [`github_web`] is not the REST API at all.
 pub(crate) fn precheck(state: &SimState, headers: &HeaderMap, path: &str) -> Option<Response> {
+    if github_web::serves(path) {
+        return None;
+    }
     if !headers.contains_key(header::USER_AGENT) {
         return Some(error(
             StatusCode::FORBIDDEN,

@@ -183,7 +183,7 @@ async fn write(
 }
 
 /// GitHub's secret-name rule; the error detail when broken.
-fn check_name(name: &str) -> Result<(), &'static str> {
+pub(crate) fn check_name(name: &str) -> Result<(), &'static str> {
     let chars_ok = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !chars_ok {
         return Err(

@@ -19,6 +19,7 @@ mod github_actions;
 mod github_runs;
 mod github_secrets;
 mod github_shapes;
+mod github_web;
 mod heroku;
 mod heroku_apps;
 mod http;

@@ -38,3 +38,37 @@ pub fn dryoc_seal(public_key: &str, value: &str) -> String {
     dryoc::classic::crypto_box::crypto_box_seal(&mut sealed, value.as_bytes(), &public).unwrap();
     STANDARD.encode(sealed)
 }
+
+/// Does what an operator does in a browser on the secrets page at `list_url` (as a Path A
+/// step names it): follow the link to `name`, paste `value`, press "Update secret". Returns
+/// the status of the save and the page it answered.
+pub async fn paste_on_secrets_page(list_url: &str, name: &str, value: &str) -> (u16, String) {
+    let browser = reqwest::Client::new();
+    let list = browser.get(list_url).send().await.unwrap();
+    assert_eq!(list.status().as_u16(), 200, "{list_url}");
+    let html = list.text().await.unwrap();
+    let link = format!("href=\"actions/{name}\"");
+    assert!(html.contains(&link), "{name} is listed: {html}");
+    let form_url = format!("{list_url}/{name}");
+    let form = browser
+        .get(&form_url)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(form.contains("Update secret"), "{form}");
+    let pasted = browser
+        .post(&form_url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!("value={}\r\n", urlencode(value)))
+        .send()
+        .await
+        .unwrap();
+    (pasted.status().as_u16(), pasted.text().await.unwrap())
+}
+
+fn urlencode(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
