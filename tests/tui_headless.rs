@@ -129,7 +129,9 @@ async fn skip_needs_a_reason_and_abort_asks_first() {
         matches!(&app.view.pending, Some(Pending::Confirm { step, .. }) if step.contains("fallback"))
     })
     .await;
-    h.act(Action::Cancel);
+    // Abort (like skip) is one key from the open confirmation, as its dialog says.
+    assert!(matches!(h.app().modal, Some(Modal::Confirm { .. })));
+    assert!(h.screen(120, 40).contains("s skip    a abort"));
     h.act(Action::Abort);
     assert!(matches!(h.app().modal, Some(Modal::Ask { .. })));
     h.act(Action::Confirm);
@@ -352,4 +354,13 @@ async fn abort_stops_the_watch_of_a_long_deploy_run() {
         screen.contains("No postmortem was written: `keyturn postmortem"),
         "{screen}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn skip_is_one_key_from_the_open_confirmation() {
+    let mut h = Harness::start(Scenario::GithubStale, None).await;
+    h.until_settled().await;
+    assert!(matches!(h.app().modal, Some(Modal::Confirm { .. })));
+    h.act(Action::Skip);
+    assert!(matches!(h.app().modal, Some(Modal::SkipReason { .. })));
 }

@@ -32,6 +32,11 @@ impl App {
                     self.answered(answer)
                 }
                 Action::Cancel => self.answered(Answer::Closed),
+                // The step pane offers them beside the confirmation: one key, not esc first.
+                Action::Skip | Action::Abort if matches!(modal, Modal::Confirm { .. }) => {
+                    self.modal = None;
+                    self.action_on_screen(action)
+                }
                 Action::Quit => self.ask_quit(),
                 Action::Reveal => vec![Effect::Reveal],
                 Action::Help => {

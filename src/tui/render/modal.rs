@@ -182,7 +182,11 @@ fn confirm_lines(
             Span::styled(format!("{} / y", key(app, Action::Confirm)), theme.key()),
             Span::raw(" run it    "),
             Span::styled(format!("{} / n", key(app, Action::Cancel)), theme.key()),
-            Span::raw(" not now"),
+            Span::raw(" not now    "),
+            Span::styled(key(app, Action::Skip), theme.key()),
+            Span::raw(" skip    "),
+            Span::styled(key(app, Action::Abort), theme.key()),
+            Span::raw(" abort"),
         ])),
         ConfirmPrompt::Typed(word) => {
             lines.push(Line::styled(
