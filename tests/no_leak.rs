@@ -13,18 +13,8 @@ use keyturn::sim::Scenario;
 /// Every secret value the simulated world knows: each authorization's token (valid or
 /// revoked), every vault version, the stores' current values and the operator credentials.
 fn every_known_secret(s: &Setup) -> Vec<String> {
-    let state = s.sim.state();
     let creds = s.sim.credentials();
-    let mut known: Vec<String> = state
-        .authorizations()
-        .into_iter()
-        .map(|a| a.token)
-        .collect();
-    known.extend(state.vault_versions().into_iter().map(|v| v.value));
-    known.extend(state.github_secret_value("HEROKU_API_KEY"));
-    for app in state.app_names() {
-        known.extend(state.app_config_var(&app, "HEROKU_API_KEY"));
-    }
+    let mut known = common::sim::every_token(&s.sim);
     known.extend([
         creds.heroku_operator_token.clone(),
         creds.github_token.clone(),

@@ -72,3 +72,22 @@ pub async fn paste_on_secrets_page(list_url: &str, name: &str, value: &str) -> (
 fn urlencode(value: &str) -> String {
     url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
 }
+
+/// Every `HEROKU_API_KEY` value the simulated world holds or ever held: each vault version,
+/// each authorization's token (revoked ones too), the GitHub secret and every app's copy.
+/// Short values are left out (they would match by chance).
+pub fn every_token(sim: &SimHandle) -> Vec<String> {
+    let state = sim.state();
+    let mut tokens: Vec<String> = state
+        .vault_versions()
+        .into_iter()
+        .map(|v| v.value)
+        .collect();
+    tokens.extend(state.authorizations().into_iter().map(|a| a.token));
+    tokens.extend(state.github_secret_value("HEROKU_API_KEY"));
+    for app in state.app_names() {
+        tokens.extend(state.app_config_var(&app, "HEROKU_API_KEY"));
+    }
+    tokens.retain(|t| t.len() >= 8);
+    tokens
+}

@@ -212,7 +212,7 @@ impl Harness {
     /// reveal may show one (see [`Harness::screen_revealed`]).
     pub fn screen(&self, width: u16, height: u16) -> String {
         let screen = render(&self.session.app, width, height);
-        for token in self.tokens() {
+        for token in super::sim::every_token(&self.sim) {
             assert!(
                 !screen.contains(&token),
                 "a token is on the screen:\n{screen}"
@@ -224,23 +224,6 @@ impl Harness {
     /// The screen while the operator asked to reveal the copied token.
     pub fn screen_revealed(&self, width: u16, height: u16) -> String {
         render(&self.session.app, width, height)
-    }
-
-    /// Every token value the simulator holds or ever held.
-    fn tokens(&self) -> Vec<String> {
-        let state = self.sim.state();
-        let mut tokens: Vec<String> = state
-            .vault_versions()
-            .into_iter()
-            .map(|v| v.value)
-            .collect();
-        tokens.extend(state.authorizations().into_iter().map(|a| a.token));
-        tokens.extend(state.github_secret_value("HEROKU_API_KEY"));
-        for app in state.app_names() {
-            tokens.extend(state.app_config_var(&app, "HEROKU_API_KEY"));
-        }
-        tokens.retain(|t| t.len() >= 8);
-        tokens
     }
 
     /// The screen with the random session id and journal path replaced before drawing
