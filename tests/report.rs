@@ -146,6 +146,8 @@ fn github_stale_path_b() -> Session {
             store: StoreRef::Github,
             fingerprint: Token::new(CANARY).fingerprint(),
             version: None,
+            proof: None,
+            source: None,
         })
         .push(EventKind::WorkflowCompleted {
             workflow: "deploy-console.yml".into(),

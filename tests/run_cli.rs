@@ -59,8 +59,10 @@ async fn drift_recovery_yes_leaves_every_copy_in_sync() {
     assert!(audit.contains("secret.drift.recovered"));
 }
 
+/// `--yes` without `--confirm-irreversible`: refused before the first write (exit 2), so
+/// nothing is minted and no audit line says the rotation failed.
 #[tokio::test]
-async fn rotation_without_the_word_stops_before_revoking() {
+async fn rotation_without_the_word_is_refused_before_the_first_write() {
     let dir = tempfile::tempdir().unwrap();
     let sessions = dir.path().join("s");
     let line = [
@@ -74,6 +76,7 @@ async fn rotation_without_the_word_stops_before_revoking() {
     let args = args(&line);
     let sim = common::start(Scenario::InSync).await;
     let old = sim.state().vault_value().unwrap();
+    let minted_before = sim.state().authorizations().len();
     let mut config = sim.config();
     config.audit.path = dir.path().join("audit.jsonl");
     let code = drive(
@@ -83,11 +86,18 @@ async fn rotation_without_the_word_stops_before_revoking() {
         &sim.keyturn_credentials(),
     )
     .await;
-    assert_eq!(code, 1);
+    assert_eq!(code, 2);
     assert!(
         sim.state().token_is_valid(&old),
         "old token not revoked without the typed word"
     );
+    assert_eq!(
+        sim.state().authorizations().len(),
+        minted_before,
+        "nothing minted"
+    );
+    assert_eq!(sim.state().vault_value().unwrap(), old, "nothing written");
+    assert!(!dir.path().join("audit.jsonl").exists(), "no audit line");
 }
 
 #[test]

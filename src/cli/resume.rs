@@ -148,7 +148,7 @@ pub async fn continue_with(args: &ResumeArgs, config: Config, creds: &Credential
         Err(err) => return bad_input(&format!("{err:#}")),
     };
     let walk_args = walk_args(args, engine.runbook().id());
-    match run::walk(&walk_args, engine).await {
+    match Box::pin(run::walk(&walk_args, engine)).await {
         Ok(code) => code,
         Err(err) => {
             eprintln!("keyturn: {err:#}");

@@ -206,15 +206,24 @@ fn watch_interrupts(journal_path: &std::path::Path) -> tokio::task::JoinHandle<(
 
 async fn walk_to_the_end(args: &RunArgs, mut engine: Engine) -> anyhow::Result<u8> {
     let mut noted = false;
+    let mut word_checked = false;
     loop {
         let pending = engine.advance().await?;
         if !noted {
             noted = true;
             add_notes(args, &mut engine).await?;
         }
+        if !word_checked && matches!(pending, Pending::Confirm { .. }) {
+            word_checked = true;
+            if let Some(refusal) = missing_word(args, &engine) {
+                eprintln!("keyturn: {refusal}");
+                engine.command(Command::Stop { reason: refusal }).await?;
+                return Ok(exit::BAD_INPUT);
+            }
+        }
         let command = match pending {
             Pending::Finished(outcome) => {
-                append_audit(&engine, outcome).await?;
+                append_audit(&engine, outcome).await;
                 return Ok(code_for(outcome, engine.diagnosis()));
             }
             Pending::Confirm {
@@ -223,31 +232,60 @@ async fn walk_to_the_end(args: &RunArgs, mut engine: Engine) -> anyhow::Result<u
                 confirm,
                 ..
             } => answer(args, &title, &preview, &confirm),
-            Pending::Failed { step, error } => on_failure(&step, &error),
+            Pending::Failed { step, error } => on_failure(&engine, &step, &error),
         };
         if let Err(err) = engine.command(command).await {
             eprintln!("keyturn: {err}");
             if !args.yes && matches!(err, crate::runbook::engine::EngineError::WrongWord(_)) {
                 continue;
             }
-            engine.command(Command::Abort).await?;
+            let reason = format!("{err}; stopped here with the stores as they are");
+            engine.command(Command::Stop { reason }).await?;
         }
     }
 }
 
+/// Under `--yes`, the irreversible step's word must be at hand before the first write:
+/// refusing then leaves nothing behind, refusing at the revoke leaves a half rotation.
+fn missing_word(args: &RunArgs, engine: &Engine) -> Option<String> {
+    if !args.yes || args.dry_run {
+        return None;
+    }
+    let word = engine.irreversible_word_ahead()?;
+    match &args.confirm_irreversible {
+        Some(given) if given.trim() == word => None,
+        Some(given) => Some(format!(
+            "--confirm-irreversible `{given}` does not match the word the irreversible step asks for (`{word}`): nothing was written; run again with --confirm-irreversible {word}"
+        )),
+        None => Some(format!(
+            "this runbook has an irreversible step that asks for the word `{word}`, and --yes cannot type it: nothing was written; run again with --confirm-irreversible {word}"
+        )),
+    }
+}
+
 /// The audit line for how the session ended. A completed rotation's line was written by
-/// its own `write_audit_entry` step, so it is not written twice.
-async fn append_audit(engine: &Engine, outcome: Outcome) -> anyhow::Result<()> {
+/// its own `write_audit_entry` step, so it is not written twice; a session that wrote
+/// nothing gets none. A failure to append is said, never turned into a failed session.
+async fn append_audit(engine: &Engine, outcome: Outcome) {
     let rotation = engine.runbook().id() == "heroku-token-rotation";
-    if engine.dry_run() || (rotation && outcome == Outcome::Completed) {
-        return Ok(());
+    if engine.dry_run() || (rotation && outcome == Outcome::Completed) || !engine.wrote_anything() {
+        return;
     }
-    let events = journal::read(engine.journal_path())?;
-    let actor = engine.audit_actor().await?;
-    if let Some(entry) = crate::report::audit::entry_for(&events, &actor) {
-        crate::report::audit::append(&engine.config().audit.path, &entry)?;
+    let result: anyhow::Result<()> = async {
+        let events = journal::read(engine.journal_path())?;
+        let actor = engine.audit_actor().await?;
+        if let Some(entry) = crate::report::audit::entry_for(&events, &actor) {
+            crate::report::audit::append(&engine.config().audit.path, &entry)?;
+        }
+        Ok(())
     }
-    Ok(())
+    .await;
+    if let Err(err) = result {
+        eprintln!(
+            "keyturn: warning: the audit entry could not be appended to {}: {err:#} — add it by hand; the stores are as the session left them",
+            engine.config().audit.path.display()
+        );
+    }
 }
 
 async fn add_notes(args: &RunArgs, engine: &mut Engine) -> anyhow::Result<()> {
@@ -268,10 +306,19 @@ async fn add_notes(args: &RunArgs, engine: &mut Engine) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Non-interactive failure handling: roll back what can be undone, else stop as is.
-fn on_failure(step: &str, error: &str) -> Command {
+/// Non-interactive failure handling: roll back what can be undone, else stop as is (the
+/// session stays resumable).
+fn on_failure(engine: &Engine, step: &str, error: &str) -> Command {
     eprintln!("keyturn: step {step} failed: {error}");
-    Command::RollBack
+    if engine.can_roll_back() {
+        Command::RollBack
+    } else {
+        Command::Stop {
+            reason: format!(
+                "step {step} failed: {error}; a rollback is not possible here, so the stores stay as they are"
+            ),
+        }
+    }
 }
 
 /// Confirms, skips or aborts the pending step.
@@ -289,10 +336,11 @@ fn answer(
             Some(given) => Command::Confirm {
                 typed: Some(given.clone()),
             },
-            None if args.yes => {
-                eprintln!("keyturn: `{title}` is irreversible: pass --confirm-irreversible {word}");
-                Command::Abort
-            }
+            None if args.yes => Command::Stop {
+                reason: format!(
+                    "`{title}` is irreversible and --yes cannot type its word: pass --confirm-irreversible {word}"
+                ),
+            },
             None => Command::Confirm {
                 typed: Some(ask(&format!("{title}\n  type `{word}` to confirm: "))),
             },

@@ -299,11 +299,19 @@ pub const ACTIONS: &[ActionSpec] = &[
         ..action("stop", "end the runbook with a message")
     },
     ActionSpec {
-        params: &[opt(
-            "url",
-            ParamKind::Text,
-            "a page to open for the operator",
-        )],
+        params: &[
+            opt("url", ParamKind::Text, "a page to open for the operator"),
+            opt(
+                "store",
+                ParamKind::Choice(&["github"]),
+                "the copy the operator writes by hand; keyturn proves a GitHub paste by its updated_at",
+            ),
+            opt(
+                "source",
+                ParamKind::Choice(SOURCES),
+                "which value the operator puts there (default: the new token, else the vault's)",
+            ),
+        ],
         ..action("manual", "the operator does it elsewhere, then confirms")
     },
 ];

@@ -11,6 +11,7 @@
 //!        | "diagnosis" "in" "[" STRING ("," STRING)* "]"
 //!        | "capability." NAME          e.g. capability.github_write
 //!        | "config." NAME              e.g. config.health_url (true when configured)
+//!        | "session." NAME             e.g. session.old_token_dead (a fact of this session)
 //!        | "step." STEP_ID "." STATE   STATE: succeeded | failed | skipped | ran
 //! ```
 //!
@@ -35,6 +36,10 @@ pub const CAPABILITIES: &[&str] = &["github_write", "clipboard"];
 
 /// Optional parts of the config a condition may test for presence.
 pub const CONFIG_FLAGS: &[&str] = &["health_url", "manual_consumers"];
+
+/// Facts the engine learns during a session: `old_token_dead` (Heroku already rejected the
+/// token in use when a rotation began, so there is nothing to revoke).
+pub const SESSION_FACTS: &[&str] = &["old_token_dead"];
 
 /// How an earlier step ended, as a condition sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +74,7 @@ pub enum Condition {
     },
     Capability(String),
     ConfigFlag(String),
+    SessionFact(String),
     Step {
         id: String,
         state: StepState,
@@ -88,6 +94,10 @@ pub trait ConditionContext {
     fn config_flag(&self, name: &str) -> Option<bool>;
     /// How an earlier step ended; `None` when it has not run (yet).
     fn step_status(&self, step_id: &str) -> Option<StepStatus>;
+    /// A fact of this session, one of [`SESSION_FACTS`]; `None` if the name is unknown.
+    fn session_fact(&self, _name: &str) -> Option<bool> {
+        None
+    }
 }
 
 /// A syntax or name error, with the 1-based column inside the condition text.
@@ -135,6 +145,9 @@ impl Condition {
             Condition::ConfigFlag(name) => ctx
                 .config_flag(name)
                 .ok_or_else(|| EvalError(format!("config.{name}")))?,
+            Condition::SessionFact(name) => ctx
+                .session_fact(name)
+                .ok_or_else(|| EvalError(format!("session.{name}")))?,
             Condition::Step { id, state } => step_matches(ctx.step_status(id), *state),
             Condition::Not(inner) => !inner.evaluate(ctx)?,
             Condition::And(a, b) => a.evaluate(ctx)? && b.evaluate(ctx)?,
@@ -249,6 +262,8 @@ impl Parser {
                 .map(|()| Condition::Capability((*name).to_owned())),
             ["config", name] => known(name, CONFIG_FLAGS, column, "config flag")
                 .map(|()| Condition::ConfigFlag((*name).to_owned())),
+            ["session", name] => known(name, SESSION_FACTS, column, "session fact")
+                .map(|()| Condition::SessionFact((*name).to_owned())),
             ["step", id, state] => Ok(Condition::Step {
                 id: (*id).to_owned(),
                 state: step_state(state, column)?,
@@ -256,7 +271,7 @@ impl Parser {
             _ => Err(err(
                 column,
                 format!("unknown name `{path}`"),
-                "use `diagnosis`, `capability.NAME`, `config.NAME` or `step.ID.STATE`",
+                "use `diagnosis`, `capability.NAME`, `config.NAME`, `session.NAME` or `step.ID.STATE`",
             )),
         }
     }

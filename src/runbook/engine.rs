@@ -14,8 +14,11 @@
 
 mod actions;
 mod authz;
+mod ending;
 pub mod journaled;
+pub mod ledger;
 mod plan;
+mod proofs;
 mod resume;
 mod rollback;
 mod safety;
@@ -33,6 +36,7 @@ use crate::runbook::{Runbook, StepStatus, TemplateVars};
 use crate::vendors::Vendors;
 
 pub use journaled::{Continuation, Journaled};
+pub use ledger::Ledger;
 pub use plan::{PlannedStep, expand};
 pub use secrets::{Clipboard, MemoryClipboard, NoClipboard, Secrets, Source};
 
@@ -119,6 +123,9 @@ pub enum Command {
     RollBack,
     /// Stop here, leaving the stores as they are.
     Abort,
+    /// End the session as failed, leaving the stores as they are and the session
+    /// resumable: what a face without an operator does when it may not roll back.
+    Stop { reason: String },
     /// Record a note (root cause, follow-up) for the postmortem.
     Note { kind: NoteKind, text: String },
 }
@@ -137,6 +144,9 @@ pub enum EngineError {
     Vendor(#[from] crate::vendors::VendorError),
     #[error("step failed: {0}")]
     Step(String),
+    /// A write was sent but could not be proven (documented status, then a read-back).
+    #[error("write to {store} not proven: {why}")]
+    Unproven { store: String, why: String },
     #[error("{0}")]
     Journal(#[from] JournalError),
     #[error("no step is waiting for `{0}`")]
@@ -164,6 +174,9 @@ pub(crate) struct Done {
 }
 
 /// The runbook engine.
+// Four independent flags of the walk (started, a resumed rollback, the deploy journaled,
+// rolling back now); an enum would couple what does not belong together.
+#[allow(clippy::struct_excessive_bools)]
 pub struct Engine {
     runbook: Runbook,
     steps: Vec<PlannedStep>,
@@ -186,6 +199,20 @@ pub struct Engine {
     /// A resumed session that was rolling back finishes the rollback on the first advance.
     resume_rollback: bool,
     started: bool,
+    /// What this session did to each store (folded from every event it emits).
+    pub(crate) ledger: Ledger,
+    /// True while the rollback path runs: writes then undo only what this session changed.
+    pub(crate) rolling_back: bool,
+    /// GitHub's `updated_at` for the secret when the value was last copied for a paste.
+    pub(crate) github_baseline: Option<chrono::DateTime<chrono::Utc>>,
+    /// Report steps (postmortem, audit entry) that failed: said at the end, never undone.
+    pub(crate) report_failures: Vec<String>,
+    /// The vault's value when the session began (the "old" token of the end message).
+    pub(crate) start_fingerprint: Option<crate::secret::Fingerprint>,
+    /// The OLD authorization's description (the word its revoke asks for).
+    pub(crate) old_description: Option<String>,
+    /// The clean description of the authorization this session minted (without its mark).
+    pub(crate) new_description: Option<String>,
 }
 
 impl Engine {
@@ -211,6 +238,13 @@ impl Engine {
             orphan_proofs: BTreeMap::new(),
             resume_rollback: false,
             started: false,
+            ledger: Ledger::default(),
+            rolling_back: false,
+            github_baseline: None,
+            report_failures: Vec::new(),
+            start_fingerprint: None,
+            old_description: None,
+            new_description: None,
         }
     }
 
@@ -269,7 +303,8 @@ impl Engine {
             Command::Skip { reason } => self.skip_current(&reason),
             Command::Retry => self.retry(),
             Command::RollBack => self.roll_back().await,
-            Command::Abort => self.finish(Outcome::Aborted, "aborted by the operator"),
+            Command::Abort => self.end(Outcome::Aborted, "aborted by the operator").await,
+            Command::Stop { reason } => self.end(Outcome::Failed, &reason).await,
             Command::Note { kind, text } => self.emit(EventKind::OperatorNote { kind, text }),
         }
     }
@@ -299,13 +334,16 @@ impl Engine {
     /// Runs the step at the cursor, or parks on it when it needs a confirmation.
     async fn walk_one(&mut self) -> Result<(), EngineError> {
         let Some(planned) = self.steps.get(self.cursor).cloned() else {
-            return self.finish(Outcome::Completed, "every step done");
+            return self.end(Outcome::Completed, "every step done").await;
         };
         self.set_consumer_vars(&planned);
         if !self.applies(&planned)? {
             return self.skip(&planned, "its condition is false", false);
         }
-        if self.deps.dry_run || planned.confirm().is_none() {
+        if let Some(reason) = self.needless_revoke(&planned) {
+            return self.skip(&planned, &reason, false);
+        }
+        if self.deps.dry_run || self.prompt(&planned).is_none() {
             return self.run_step(&planned).await;
         }
         self.phase = Phase::Waiting;
@@ -323,9 +361,10 @@ impl Engine {
         })
     }
 
-    /// Journals the event, then tells the observer.
+    /// Journals the event, folds it into the ledger, then tells the observer.
     pub(crate) fn emit(&mut self, kind: EventKind) -> Result<(), EngineError> {
         let event = self.deps.journal.append(kind)?;
+        self.ledger.take(&event.kind);
         if let Some(observer) = self.deps.observer.as_mut() {
             observer(&event);
         }

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use crate::runbook::engine::secrets::Source;
 use crate::secret::Fingerprint;
 
 /// One journal line: when, which session, its position, and what happened.
@@ -23,7 +24,7 @@ pub struct Event {
 }
 
 /// A store holding a copy of the secret.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum StoreRef {
     /// The Infisical vault: the source of truth.
@@ -170,17 +171,46 @@ pub enum EventKind {
         description: String,
         fingerprint: Fingerprint,
     },
+    /// A revoke request for this authorization is about to be sent. From here on its token
+    /// counts as possibly dead, whatever the answer: nothing is rolled back to it.
+    RevokeRequested {
+        id: String,
+    },
+    /// Heroku already rejected the token in use (401) when the rotation began: there is
+    /// nothing to capture or revoke, only a new token to mint and spread.
+    OldTokenAlreadyInvalid,
     AuthorizationRevoked {
         id: String,
         description: Option<String>,
         /// True once the revoked token was proven to get 401.
         old_token_rejected: bool,
     },
-    /// A store now holds the value with this fingerprint.
+    /// A store now holds the value with this fingerprint, proven as `proof` says (the
+    /// vendor's documented answer and a read-back, or the operator's confirmation).
     SecretWritten {
         store: StoreRef,
         fingerprint: Fingerprint,
         version: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        proof: Option<String>,
+        /// Which of the session's tokens it was (`new`, `previous`, `vault`, `live`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<Source>,
+    },
+    /// A write of this value is being sent to `store`; its proof (`SecretWritten`) follows
+    /// unless the answer is lost. A store may hold the value from here on.
+    WriteSent {
+        store: StoreRef,
+        fingerprint: Fingerprint,
+        source: Source,
+    },
+    /// A read showed `store` already holding this value (a write of this session whose
+    /// answer was lost, or one made before a resume): as good as a proven write.
+    CopyVerified {
+        store: StoreRef,
+        fingerprint: Fingerprint,
+        source: Source,
+        how: String,
     },
     DynosRestarted {
         app: String,

@@ -256,6 +256,8 @@ mod tests {
                 },
                 fingerprint: token.fingerprint(),
                 version: Some("v15".into()),
+                proof: Some("read back".into()),
+                source: None,
             },
             EventKind::SessionFinished {
                 outcome: Outcome::Completed,

@@ -36,6 +36,16 @@ pub fn parse(text: &str, file: &Path, origin: Origin) -> Result<Runbook, Problem
     Ok(runbook)
 }
 
+/// Parses without validating: a runbook `keyturn runbooks validate` would refuse, for the
+/// tests that prove the engine refuses it too (its rules must not depend on the validator).
+#[doc(hidden)]
+pub fn parse_unchecked(text: &str, file: &Path, origin: Origin) -> Result<Runbook, Problems> {
+    let mut runbook: Runbook =
+        parse_toml(text, file).map_err(|e| Problems(vec![toml_problem(e)]))?;
+    runbook.origin = origin;
+    Ok(runbook)
+}
+
 /// Reads, parses and validates the runbook file at `path`.
 pub fn load_file(path: &Path) -> Result<Runbook, Problems> {
     let text = std::fs::read_to_string(path).map_err(|e| {

@@ -14,6 +14,8 @@ use super::template::{self, CONSUMER_VARIABLES, VARIABLES};
 use super::{Problem, source};
 use crate::config::Location;
 
+mod safety;
+
 /// All problems of `runbook`, parsed from `text` (the file at `file`). Empty when valid.
 pub fn validate(runbook: &Runbook, text: &str, file: &Path) -> Vec<Problem> {
     let mut checker = Checker {
@@ -90,6 +92,7 @@ impl Checker<'_> {
         self.condition(index, step);
         self.rollback(index, step);
         self.for_each(step);
+        self.safety(index, step);
     }
 
     fn step_id(&mut self, index: usize, step: &Step) {

@@ -1,5 +1,10 @@
 //! Fault injection: latency per vendor, and rules that make the next K matching requests
 //! fail in a chosen way, so tests and demos can exercise retries, timeouts and rate limits.
+//!
+//! A rule can also let the request through to the vendor and break only the answer
+//! (`after-…`): the store changes but the client never hears it, the hardest case for a
+//! writer. And it can wait for the n-th matching request (`@N`), so a test can hit one
+//! exact call of a long procedure (the third `GET /account`, the second PUT).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -35,6 +40,10 @@ pub struct FaultRule {
     pub path: Regex,
     pub action: FaultAction,
     pub times: usize,
+    /// Matching requests to let pass untouched before the rule fires (`@N` is `skip = N-1`).
+    pub skip: usize,
+    /// The request reaches the vendor first (the store changes); only the answer is broken.
+    pub after: bool,
 }
 
 impl FaultRule {
@@ -52,19 +61,37 @@ impl FaultRule {
             path: Regex::new(path)?,
             action,
             times,
+            skip: 0,
+            after: false,
         })
     }
 
-    /// Parses the CLI form `VENDOR[:METHOD]:PATH_REGEX=ACTION[xTIMES]`, where ACTION is a
-    /// status code, `429:SECS`, `hang`, `drop` or `malformed`; TIMES defaults to 1.
-    /// Example: `heroku:GET:^/account$=503x2`.
+    /// Parses the CLI form `VENDOR[:METHOD]:PATH_REGEX=[after-]ACTION[xTIMES][@N]`, where
+    /// ACTION is a status code, `429:SECS`, `hang`, `drop` or `malformed`; TIMES defaults
+    /// to 1; `@N` fires from the N-th matching request on; `after-` lets the request reach
+    /// the vendor and breaks only its answer.
+    /// Examples: `heroku:GET:^/account$=503x2`, `github:PUT:secrets=after-500`,
+    /// `heroku:GET:^/account$=drop@3`.
     pub fn parse_spec(spec: &str) -> Result<FaultRule, String> {
         let bad = |why: &str| {
-            format!("fault `{spec}`: {why} (form: VENDOR[:METHOD]:PATH_REGEX=ACTION[xTIMES])")
+            format!(
+                "fault `{spec}`: {why} (form: VENDOR[:METHOD]:PATH_REGEX=[after-]ACTION[xTIMES][@N])"
+            )
         };
         let (target, action) = spec
             .rsplit_once('=')
             .ok_or_else(|| bad("missing `=ACTION`"))?;
+        let (action, skip) = match action.rsplit_once('@') {
+            Some((a, n)) => match n.parse::<usize>() {
+                Ok(n) if n >= 1 => (a, n - 1),
+                _ => return Err(bad("`@N` counts matching requests from 1")),
+            },
+            None => (action, 0),
+        };
+        let (action, after) = match action.strip_prefix("after-") {
+            Some(rest) => (rest, true),
+            None => (action, false),
+        };
         let (action, times) = match action.rsplit_once('x') {
             Some((a, n)) if n.chars().all(|c| c.is_ascii_digit()) && !n.is_empty() => {
                 match n.parse() {
@@ -93,14 +120,37 @@ impl FaultRule {
             Some((m, p)) if is_method(m) => (Some(m), p),
             _ => (None, rest),
         };
-        FaultRule::new(
+        let rule = FaultRule::new(
             vendor,
             method,
             path,
             parse_action(action).ok_or_else(|| bad("unknown ACTION"))?,
             times,
         )
-        .map_err(|e| bad(&e.to_string()))
+        .map_err(|e| bad(&e.to_string()))?;
+        Ok(FaultRule {
+            skip,
+            after,
+            ..rule
+        })
+    }
+
+    /// This rule, firing only from the `n`-th matching request on (1-based).
+    #[must_use]
+    pub fn at(self, n: usize) -> FaultRule {
+        FaultRule {
+            skip: n.saturating_sub(1),
+            ..self
+        }
+    }
+
+    /// This rule, letting the request reach the vendor and breaking only the answer.
+    #[must_use]
+    pub fn after_handling(self) -> FaultRule {
+        FaultRule {
+            after: true,
+            ..self
+        }
     }
 
     fn matches(&self, vendor: Vendor, method: &str, path: &str) -> bool {
@@ -132,6 +182,14 @@ fn parse_action(text: &str) -> Option<FaultAction> {
                 .map(FaultAction::Status),
         },
     }
+}
+
+/// A rule that fired on one request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Fired {
+    pub action: FaultAction,
+    /// Handle the request first, then break the answer.
+    pub after: bool,
 }
 
 /// Added delay before answering.
@@ -216,14 +274,22 @@ impl Faults {
             .sample()
     }
 
-    /// Consumes one hit of the first rule matching this request.
-    pub(crate) fn take(&self, vendor: Vendor, method: &str, path: &str) -> Option<FaultAction> {
+    /// Consumes one hit of the first rule matching this request; a rule still counting
+    /// down its `skip` lets the request pass (and counts it).
+    pub(crate) fn take(&self, vendor: Vendor, method: &str, path: &str) -> Option<Fired> {
         let mut inner = self.lock();
         let rule = inner
             .rules
             .iter_mut()
             .find(|r| r.matches(vendor, method, path))?;
+        if rule.skip > 0 {
+            rule.skip -= 1;
+            return None;
+        }
         rule.times -= 1;
-        Some(rule.action.clone())
+        Some(Fired {
+            action: rule.action.clone(),
+            after: rule.after,
+        })
     }
 }

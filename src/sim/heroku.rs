@@ -27,7 +27,9 @@ pub(crate) fn routes() -> Router<Ctx> {
         )
         .route(
             "/oauth/authorizations/{id}",
-            get(get_authorization).delete(delete_authorization),
+            get(get_authorization)
+                .patch(update_authorization)
+                .delete(delete_authorization),
         )
         .route(
             "/oauth/authorizations/{id}/actions/regenerate-tokens",
@@ -323,6 +325,29 @@ async fn delete_authorization(
     Path(id): Path<String>,
 ) -> Response {
     change_authorization(&ctx, &headers, &id, |a| a.revoked = true)
+}
+
+/// `PATCH /oauth/authorizations/{id}` (Heroku's schema: "Update", `description` and
+/// `client`): a new description; the token is untouched.
+async fn update_authorization(
+    State(ctx): State<Ctx>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
+    let Some(body) = json_body(&body) else {
+        return error_for_status(StatusCode::BAD_REQUEST, Some("Request body must be JSON."));
+    };
+    let description = body
+        .get("description")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    change_authorization(&ctx, &headers, &id, |a| {
+        if let Some(description) = description {
+            // `updated_at` stays: the simulator counts `expires_in` from the last token change.
+            a.description = description;
+        }
+    })
 }
 
 /// Replaces the token in place: the old one dies at once (no overlap).

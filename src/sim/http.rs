@@ -9,7 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 
-use super::faults::{FaultAction, Faults};
+use super::faults::{FaultAction, Faults, Fired};
 use super::state::{LoggedRequest, SimState};
 use super::{Vendor, github, heroku, infisical};
 
@@ -61,20 +61,31 @@ async fn vendor_layer(State(ctx): State<Ctx>, request: Request, next: Next) -> R
     }
     let incoming_id = request.headers().get("request-id").cloned();
     let fault = ctx.faults.take(ctx.vendor, &method, &path);
-    if fault == Some(FaultAction::Hang) {
-        log(&ctx, &method, &path, 0);
-        std::future::pending::<()>().await;
-    }
     let mut response = match fault {
-        Some(action) => fault_response(ctx.vendor, &action),
-        None => match precheck(&ctx, request.headers(), &path) {
-            Some(refusal) => refusal,
-            None => next.run(request).await,
-        },
+        None => handle(&ctx, request, next, &path).await,
+        Some(Fired { action, after }) => {
+            if after {
+                // The vendor does its work (the store changes); only the answer is broken.
+                drop(handle(&ctx, request, next, &path).await);
+            }
+            if action == FaultAction::Hang {
+                log(&ctx, &method, &path, 0);
+                std::future::pending::<()>().await;
+            }
+            fault_response(ctx.vendor, &action)
+        }
     };
     stamp_headers(&ctx, response.headers_mut(), incoming_id.as_ref());
     log(&ctx, &method, &path, response.status().as_u16());
     response
+}
+
+/// The vendor's own answer: its vendor-wide refusals first, then the route.
+async fn handle(ctx: &Ctx, request: Request, next: Next, path: &str) -> Response {
+    match precheck(ctx, request.headers(), path) {
+        Some(refusal) => refusal,
+        None => next.run(request).await,
+    }
 }
 
 fn log(ctx: &Ctx, method: &str, path: &str, status: u16) {

@@ -55,7 +55,8 @@ pub enum VendorError {
     },
     /// Still rate limited after the allowed retries.
     #[error(
-        "{vendor} {call}: rate limited (HTTP {status}, retry after {retry_after_secs:?} s) — wait and try again; `keyturn check` shows the remaining budget"
+        "{vendor} {call}: rate limited (HTTP {status}{}) — wait and try again; `keyturn check` shows the remaining budget",
+        retry_after_secs.map(|s| format!(", the vendor asks to wait {s} s")).unwrap_or_default()
     )]
     RateLimited {
         vendor: Vendor,

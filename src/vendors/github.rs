@@ -151,7 +151,34 @@ impl GithubClient {
         self.get(Request::new(Method::GET, template, path)).await
     }
 
-    /// Seals `value` to the repository key and `PUT`s it (201 created, 204 updated).
+    /// The secret's metadata (`None` when GitHub has no such secret) and GitHub's own clock
+    /// at the answer (its `Date` header), so a write can be proven by a later `updated_at`
+    /// without trusting this machine's clock.
+    pub async fn secret_seen(
+        &self,
+        name: &str,
+    ) -> Result<(Option<SecretMeta>, Option<DateTime<Utc>>), VendorError> {
+        let path = self.path(&format!("/actions/secrets/{name}"));
+        let template = "/repos/{owner}/{repo}/actions/secrets/{name}";
+        let req = Request::new(Method::GET, template, path);
+        match self.http.send(&req, Some(&self.auth)).await {
+            Ok(answer) => {
+                let date = answer
+                    .headers
+                    .get(reqwest::header::DATE)
+                    .and_then(|d| d.to_str().ok())
+                    .and_then(|d| DateTime::parse_from_rfc2822(d).ok())
+                    .map(|d| d.with_timezone(&Utc));
+                Ok((Some(answer.json()?), date))
+            }
+            Err(err) if err.is_not_found() => Ok((None, None)),
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Seals `value` to the repository key and `PUT`s it. Only the answers GitHub documents
+    /// count: 201 (created) and 204 (updated); any other success status is not a proof that
+    /// the secret changed, and fails the call.
     pub async fn write_secret(
         &self,
         name: &str,
@@ -176,11 +203,16 @@ impl GithubClient {
         let path = self.path(&format!("/actions/secrets/{name}"));
         let req = Request::new(Method::PUT, template, path).json(&body);
         let answer = self.http.send(&req, Some(&self.auth)).await?;
-        Ok(if answer.status == 201 {
-            WriteOutcome::Created
-        } else {
-            WriteOutcome::Updated
-        })
+        match answer.status {
+            201 => Ok(WriteOutcome::Created),
+            204 => Ok(WriteOutcome::Updated),
+            status => Err(VendorError::Decode {
+                vendor: Vendor::Github,
+                call,
+                status,
+                detail: "GitHub documents 201 (created) or 204 (updated) for a secret write; this answer does not prove the secret changed".into(),
+            }),
+        }
     }
 
     /// `POST …/workflows/{workflow}/dispatches` with `git_ref` and `inputs` (204).

@@ -61,6 +61,26 @@ pub struct CreatedAuthorization {
     pub token: Token,
 }
 
+/// The mark keyturn puts on an authorization it minted while that rotation is in flight:
+/// every operator's `heroku authorizations` (and every keyturn's pre-checks) sees it.
+pub fn pending_mark(session: &str) -> String {
+    format!("[keyturn: rotation in flight, session {session}]")
+}
+
+/// The session whose in-flight mark this description carries, if any.
+pub fn marked_session(description: &str) -> Option<&str> {
+    let start = description.find("[keyturn: rotation in flight, session ")?;
+    let rest = &description[start + "[keyturn: rotation in flight, session ".len()..];
+    rest.split_once(']').map(|(session, _)| session)
+}
+
+/// The description without an in-flight mark.
+pub fn unmarked(description: &str) -> &str {
+    description
+        .find(" [keyturn: rotation in flight, session ")
+        .map_or(description, |at| &description[..at])
+}
+
 /// What to create.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct NewAuthorization {
@@ -190,6 +210,20 @@ impl HerokuClient {
             path,
         ))
         .await
+    }
+
+    /// `PATCH /oauth/authorizations/{id}` with a new description (Heroku's "Update"); the
+    /// token is untouched. keyturn marks an authorization it minted as pending this way
+    /// until the rotation ends, so every operator's listing shows a rotation in flight.
+    pub async fn update_authorization_description(
+        &self,
+        id: &str,
+        description: &str,
+    ) -> Result<Authorization, VendorError> {
+        let path = format!("/oauth/authorizations/{id}");
+        let body = serde_json::json!({ "description": description });
+        let req = Request::new(Method::PATCH, "/oauth/authorizations/{id}", path).json(&body);
+        self.get(req).await
     }
 
     /// `POST /oauth/authorizations`, never retried blindly (see the module docs).

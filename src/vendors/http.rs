@@ -218,9 +218,22 @@ impl Http {
     }
 
     /// How long to wait before retrying, or `None` to give up.
+    ///
+    /// A call that is not idempotent (a mint, a dispatch) is retried only when the vendor
+    /// said it did not act on it: a rate-limit refusal (429, or GitHub's secondary limit
+    /// 403) that names its `Retry-After`.
     fn retry_wait(&self, req: &Request, failure: &Failure, attempt: u32) -> Option<Duration> {
-        if !req.idempotent || attempt >= self.options.max_retries {
+        if attempt >= self.options.max_retries {
             return None;
+        }
+        if !req.idempotent {
+            return match failure {
+                Failure::Answer(answer) if matches!(answer.status, 403 | 429) => {
+                    retry_after(&answer.headers)
+                        .filter(|after| *after <= self.options.max_retry_after)
+                }
+                _ => None,
+            };
         }
         let backoff = self.backoff(attempt);
         match failure {

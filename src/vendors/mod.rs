@@ -23,6 +23,8 @@ pub struct Vendors {
     /// `None` when no GitHub credential was found: the CI copy is then unobservable.
     pub github: Option<GithubClient>,
     pub vault: InfisicalClient,
+    /// Where the operator's Heroku credential came from, to name it when Heroku refuses it.
+    pub heroku_source: crate::config::credentials::Source,
 }
 
 impl Vendors {
@@ -79,6 +81,7 @@ impl Vendors {
             heroku,
             github,
             vault,
+            heroku_source: heroku_cred.source.clone(),
         })
     }
 

@@ -49,6 +49,12 @@ pub fn runbook(text: &str) -> Runbook {
     loader::parse(text, std::path::Path::new("test.toml"), Origin::Embedded).unwrap()
 }
 
+/// A runbook the validator would refuse (hostile or incomplete), to prove the engine
+/// refuses it on its own.
+pub fn unchecked_runbook(text: &str) -> Runbook {
+    loader::parse_unchecked(text, std::path::Path::new("hostile.toml"), Origin::Embedded).unwrap()
+}
+
 pub async fn setup_with(scenario: Scenario, runbook: Runbook, options: Options) -> Setup {
     let sim = super::start(scenario).await;
     let dir = tempfile::tempdir().unwrap();

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use crate::drift::{self, AuditOptions};
 use crate::report::postmortem;
 use crate::runbook::event::{EventKind, Outcome, StoreRef};
+use crate::secret::Token;
 use crate::vendors::Validation;
 
 use super::{Done, Engine, EngineError, PlannedStep};
@@ -21,8 +22,8 @@ impl Engine {
             "validate_vault" => self.validate_vault().await,
             "audit_drift" => self.audit_drift().await,
             "validate_token" => self.validate_token(&p).await,
-            "copy_to_clipboard" => self.copy_to_clipboard(&p),
-            "manual" => Ok(done("confirmed by the operator")),
+            "copy_to_clipboard" => self.copy_to_clipboard(&p).await,
+            "manual" => self.manual(planned, &p).await,
             "stop" => Ok(stop(&p)),
             "dispatch_workflow" => self.dispatch_workflow(&p).await,
             "watch_workflow" => self.watch_workflow(&p).await,
@@ -147,6 +148,9 @@ impl Engine {
             .extend(audit.tokens.valid.iter().copied());
         self.secrets.live = audit.tokens.valid_live().map(|(_, t)| t.clone());
         self.secrets.vault = audit.tokens.vault.take();
+        if self.start_fingerprint.is_none() {
+            self.start_fingerprint = self.secrets.vault.as_ref().map(Token::fingerprint);
+        }
         Ok(audit)
     }
 
@@ -253,7 +257,10 @@ impl Engine {
         ))
     }
 
-    fn copy_to_clipboard(&mut self, p: &BTreeMap<String, String>) -> Result<Done, EngineError> {
+    async fn copy_to_clipboard(
+        &mut self,
+        p: &BTreeMap<String, String>,
+    ) -> Result<Done, EngineError> {
         let token = self.token(p)?.clone();
         if self.deps().dry_run {
             return Ok(done(&format!(
@@ -261,6 +268,8 @@ impl Engine {
                 token.fingerprint()
             )));
         }
+        // What a paste must move past: GitHub's `updated_at` as the value leaves keyturn.
+        self.github_baseline = self.github_updated_at().await;
         self.deps_mut()
             .clipboard
             .copy(&token)
@@ -273,6 +282,93 @@ impl Engine {
             "copied {} to the clipboard",
             token.fingerprint()
         )))
+    }
+
+    /// GitHub's `updated_at` for the secret, when it can be read (`UNIX_EPOCH` if absent).
+    async fn github_updated_at(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        let github = self.deps().vendors.github.as_ref()?;
+        let name = self.deps().config.secret.name.to_string();
+        match github.secret_seen(&name).await {
+            Ok((meta, _)) => Some(meta.map_or(chrono::DateTime::UNIX_EPOCH, |m| m.updated_at)),
+            Err(_) => None,
+        }
+    }
+
+    /// An operator step. A manual consumer's confirmation is its proof; a paste on GitHub
+    /// (`store = "github"`) is proven by the secret's `updated_at` moving past the copy.
+    async fn manual(
+        &mut self,
+        planned: &PlannedStep,
+        p: &BTreeMap<String, String>,
+    ) -> Result<Done, EngineError> {
+        let covers = self.covers(planned);
+        let Some(store) = covers.first().cloned() else {
+            return Ok(done("confirmed by the operator"));
+        };
+        if self.deps().dry_run {
+            return Ok(done("dry run: the operator would confirm"));
+        }
+        let (token, source) = match p.get("source") {
+            Some(_) => (self.token(p)?.clone(), Self::source(p)),
+            None => self.manual_token()?,
+        };
+        self.emit(EventKind::WriteSent {
+            store: store.clone(),
+            fingerprint: token.fingerprint(),
+            source,
+        })?;
+        let proof = if store == StoreRef::Github {
+            self.prove_paste().await?
+        } else {
+            "confirmed by the operator".to_owned()
+        };
+        self.emit(EventKind::SecretWritten {
+            store,
+            fingerprint: token.fingerprint(),
+            version: None,
+            proof: Some(proof.clone()),
+            source: Some(source),
+        })?;
+        Ok(done(&proof))
+    }
+
+    /// The value a manual step puts in place: the minted one in a rotation, else the vault's.
+    fn manual_token(&self) -> Result<(Token, super::Source), EngineError> {
+        let source = if self.secrets.new.is_some() {
+            super::Source::New
+        } else {
+            super::Source::Vault
+        };
+        self.secrets
+            .get(source)
+            .cloned()
+            .map(|t| (t, source))
+            .ok_or_else(|| EngineError::Step("this session holds no token to paste".into()))
+    }
+
+    /// The GitHub secret changed after the value was copied.
+    async fn prove_paste(&self) -> Result<String, EngineError> {
+        let (Some(github), Some(baseline)) = (&self.deps().vendors.github, self.github_baseline)
+        else {
+            return Ok(
+                "confirmed by the operator (GitHub's secret metadata is not readable here)"
+                    .to_owned(),
+            );
+        };
+        let name = self.deps().config.secret.name.to_string();
+        let (meta, _) = github.secret_seen(&name).await?;
+        match meta.map(|m| m.updated_at) {
+            Some(after) if after > baseline => Ok(format!(
+                "pasted by hand; GitHub's updated_at moved to {}",
+                after.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            )),
+            _ => Err(EngineError::Unproven {
+                store: "GitHub secret".into(),
+                why: format!(
+                    "GitHub's {name} was not updated since the value was copied: paste it on the secrets page, press \"Update secret\", then retry (t)"
+                ),
+            }),
+        }
     }
 
     async fn check_health(&mut self, p: &BTreeMap<String, String>) -> Result<Done, EngineError> {
@@ -387,7 +483,7 @@ fn flatten(name: &str, value: &toml::Value, out: &mut dyn FnMut(String, String))
     }
 }
 
-fn store_ref(store: &drift::Store) -> StoreRef {
+pub(crate) fn store_ref(store: &drift::Store) -> StoreRef {
     match store {
         drift::Store::Vault => StoreRef::Vault,
         drift::Store::Github => StoreRef::Github,

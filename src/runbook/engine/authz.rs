@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use crate::report::audit::{self, AuditEntry};
 use crate::runbook::event::EventKind;
 use crate::vendors::VendorError;
-use crate::vendors::heroku::{Authorization, NewAuthorization};
+use crate::vendors::heroku::{Authorization, NewAuthorization, marked_session, unmarked};
 
 use super::actions::{done, done_with};
 use super::{Done, Engine, EngineError};
@@ -22,13 +22,25 @@ impl Engine {
         &mut self,
         p: &BTreeMap<String, String>,
     ) -> Result<Done, EngineError> {
+        let call = "GET /oauth/authorizations";
         let list = self
             .deps()
             .vendors
             .heroku
             .list_authorizations()
             .await
-            .map_err(before_mint)?;
+            .map_err(|e| self.operator_error(e, call))?;
+        self.refuse_rotation_in_flight(&list)?;
+        if self.old_token_dead().await? {
+            self.emit(EventKind::OldTokenAlreadyInvalid)?;
+            return Ok(done_with(
+                &format!(
+                    "Heroku already rejects the vault's token (401): nothing to capture or revoke; the rotation mints, stores and spreads a new one ({} authorizations listed)",
+                    list.len()
+                ),
+                &[("old_authorization_id", ""), ("old_description", "")],
+            ));
+        }
         let found = self
             .old_by_token(&list)
             .or_else(|| self.old_by_description(&list, p))
@@ -43,6 +55,7 @@ impl Engine {
             description: old.description.clone(),
         })?;
         let description = old.description.clone().unwrap_or_else(|| old.id.clone());
+        self.old_description = Some(description.clone());
         Ok(done_with(
             &format!(
                 "OLD authorization {} ({description}) among {}",
@@ -54,6 +67,58 @@ impl Engine {
                 ("old_description", &description),
             ],
         ))
+    }
+
+    /// True when Heroku answers the vault's current token with 401 (the nothing-valid
+    /// case): there is no OLD authorization to capture. An unknown answer fails the step.
+    async fn old_token_dead(&mut self) -> Result<bool, EngineError> {
+        if self.ledger.old_dead {
+            return Ok(true);
+        }
+        let Some(vault) = self.secrets.vault.clone() else {
+            return Ok(false);
+        };
+        if self.secrets.is_validated(&vault) {
+            return Ok(false);
+        }
+        match self.deps().vendors.heroku.validate(&vault).await {
+            crate::vendors::Validation::Valid { .. } => {
+                self.secrets.validated.insert(vault.fingerprint());
+                Ok(false)
+            }
+            crate::vendors::Validation::Invalid => Ok(true),
+            crate::vendors::Validation::Unknown(err) => Err(err.into()),
+        }
+    }
+
+    /// Refuses when another keyturn session's rotation of this secret is in flight: a live
+    /// authorization carries its pending mark (see [`pending_mark`]). Every operator's
+    /// listing shows it, so this holds across machines, not only on this one.
+    ///
+    /// [`pending_mark`]: crate::vendors::heroku::pending_mark
+    fn refuse_rotation_in_flight(&self, list: &[Authorization]) -> Result<(), EngineError> {
+        let own = self.session_id();
+        let other = list.iter().find_map(|a| {
+            let description = a.description.as_deref()?;
+            let session = marked_session(description)?;
+            (session != own).then(|| (a, session.to_owned()))
+        });
+        let Some((a, session)) = other else {
+            return Ok(());
+        };
+        let clean = a.description.as_deref().map(unmarked).unwrap_or_default();
+        let since = a
+            .created_at
+            .map(|t| format!(" since {}", t.format("%Y-%m-%d %H:%M UTC")))
+            .unwrap_or_default();
+        Err(EngineError::Refused(format!(
+            "a rotation of {} is in flight: authorization {} (`{clean}`) was minted by keyturn session {session}{since} and is still marked pending. Finish or roll it back on the machine that runs it (`keyturn resume {session}`); if that session is gone, revoke {} (`heroku authorizations:revoke {}`) when no store holds its token, or clear its mark (`heroku authorizations:update {} --description \"{clean}\"`) when it is in use",
+            self.deps().config.secret.name,
+            a.id,
+            a.id,
+            a.id,
+            a.id
+        )))
     }
 
     fn old_by_token<'a>(&self, list: &'a [Authorization]) -> Option<&'a Authorization> {
@@ -113,13 +178,14 @@ impl Engine {
         if let Some(done) = self.adopt(&description).await? {
             return Ok(done);
         }
+        self.check_vault_unmoved().await?;
         let scope = p.get("scope").map_or_else(
             || self.deps().config.heroku.scope.clone(),
             |s| s.split(',').map(|x| x.trim().to_owned()).collect(),
         );
         let new = NewAuthorization {
             scope,
-            description: description.clone(),
+            description: self.marked(&description),
             expires_in: None,
         };
         let created = self
@@ -128,12 +194,20 @@ impl Engine {
             .heroku
             .create_authorization(&new)
             .await
-            .map_err(before_mint)?;
-        self.record_new(&created.id, &created.description, created.token)
+            .map_err(|e| self.operator_error(e, "POST /oauth/authorizations"))?;
+        self.record_new(&created.id, &description, created.token)
     }
 
-    /// An authorization with this description, other than the OLD one, whose token the
-    /// listing carries: this session's own from before a retry.
+    /// Before minting: the vault still holds the version this session started from (a
+    /// newer one means another rotation stored its token meanwhile).
+    async fn check_vault_unmoved(&self) -> Result<(), EngineError> {
+        let name = self.deps().config.secret.name.to_string();
+        let current = self.deps().vendors.vault.read_secret(&name).await?;
+        self.check_vault_is_ours(&current)
+    }
+
+    /// An authorization this session minted earlier (it carries this session's mark),
+    /// whose token the listing carries: adopted on a retry rather than minting a second.
     async fn adopt(&mut self, description: &str) -> Result<Option<Done>, EngineError> {
         let list = self
             .deps()
@@ -141,9 +215,11 @@ impl Engine {
             .heroku
             .list_authorizations()
             .await
-            .map_err(before_mint)?;
+            .map_err(|e| self.operator_error(e, "GET /oauth/authorizations"))?;
+        self.refuse_rotation_in_flight(&list)?;
+        let marked = self.marked(description);
         let mine = list.into_iter().find(|a| {
-            a.description.as_deref() == Some(description)
+            a.description.as_deref() == Some(marked.as_str())
                 && Some(&a.id) != self.secrets.old_authorization.as_ref()
         });
         let Some(a) = mine else { return Ok(None) };
@@ -166,6 +242,7 @@ impl Engine {
         })?;
         self.secrets.new_authorization = Some(id.to_owned());
         self.secrets.new = Some(token);
+        self.new_description = Some(description.to_owned());
         Ok(done_with(
             &format!("authorization {id} ({description})"),
             &[
@@ -187,56 +264,92 @@ impl Engine {
             )));
         }
         let prove = p.get("prove_401").is_none_or(|v| v != "false");
+        if !self.is_own_mint(&id) {
+            // From here on the old token may be dead, whatever Heroku answers.
+            self.emit(EventKind::RevokeRequested { id: id.clone() })?;
+        }
         let description = match self.deps().vendors.heroku.delete_authorization(&id).await {
             Ok(revoked) => revoked.description,
-            Err(err) if err.is_not_found() => return self.already_revoked(&id, prove).await,
-            Err(err) => return Err(err.into()),
+            Err(err) if err.is_not_found() => None,
+            Err(err) => {
+                return Err(EngineError::Step(format!(
+                    "{err}. The revoke request was sent, so the old token may already be dead: nothing is rolled back to it; retry (t) sends it again"
+                )));
+            }
         };
-        let rejected = prove && self.old_token_rejected().await;
-        self.emit(EventKind::AuthorizationRevoked {
-            id: id.clone(),
-            description,
-            old_token_rejected: rejected,
-        })?;
-        if prove && self.secrets.old_token.is_some() && !rejected {
-            return Err(EngineError::Step(format!(
-                "revoked {id}, but the old token still validates: check `heroku authorizations`"
-            )));
+        if !prove {
+            self.revoked(&id, description, false)?;
+            return Ok(done(&format!("revoked {id}")));
         }
-        Ok(done(&if rejected {
-            format!("revoked {id}; the old token now gets 401")
-        } else {
-            format!("revoked {id}")
-        }))
+        match self.prove_revoked(&id).await {
+            Proof::Rejected => {
+                self.revoked(&id, description, true)?;
+                Ok(done(&format!("revoked {id}; the old token now gets 401")))
+            }
+            Proof::Pending(why) => {
+                self.revoked(&id, description, false)?;
+                Ok(done_with(
+                    &format!(
+                        "revoked {id}, proof pending: {why}. Every store holds the new token. Re-check with `heroku authorizations:info {id}` (expect: not found)"
+                    ),
+                    &[("proof", "pending")],
+                ))
+            }
+            Proof::StillValid => Err(EngineError::Step(format!(
+                "Heroku answered the revoke of {id}, but the old token still validates: check `heroku authorizations:info {id}`; nothing is rolled back to it, retry (t) revokes again"
+            ))),
+        }
     }
 
-    /// True once Heroku answers the OLD token with 401 (false when it is not held).
-    async fn old_token_rejected(&self) -> bool {
-        let Some(old) = &self.secrets.old_token else {
-            return false;
-        };
-        matches!(
-            self.deps().vendors.heroku.validate(old).await,
-            crate::vendors::Validation::Invalid
-        )
-    }
-
-    /// The DELETE answered 404: revoked already (a resumed session whose revocation
-    /// reached Heroku just before the process died) or never there. When the step proves
-    /// the 401, only a rejected old token counts as done.
-    async fn already_revoked(&mut self, id: &str, prove: bool) -> Result<Done, EngineError> {
-        let rejected = self.old_token_rejected().await;
-        if prove && !rejected {
-            return Err(EngineError::Step(format!(
-                "authorization {id} does not exist, and the old token is not proven to get 401: check `heroku authorizations`"
-            )));
-        }
+    fn revoked(
+        &mut self,
+        id: &str,
+        description: Option<String>,
+        rejected: bool,
+    ) -> Result<(), EngineError> {
         self.emit(EventKind::AuthorizationRevoked {
             id: id.to_owned(),
-            description: None,
+            description,
             old_token_rejected: rejected,
-        })?;
-        Ok(done(&format!("{id} was already revoked")))
+        })
+    }
+
+    /// Proves the revoke: the old token gets 401 (or, without the token, the authorization
+    /// is gone), retried with backoff while Heroku cannot tell.
+    async fn prove_revoked(&self, id: &str) -> Proof {
+        let base = self
+            .deps()
+            .follow
+            .interval
+            .min(std::time::Duration::from_secs(2));
+        let mut why = String::new();
+        for attempt in 0..PROOF_ATTEMPTS {
+            if attempt > 0 {
+                tokio::time::sleep(base.saturating_mul(1 << (attempt - 1))).await;
+            }
+            let heroku = &self.deps().vendors.heroku;
+            let answer = match &self.secrets.old_token {
+                Some(old) => heroku.validate(old).await,
+                None => match heroku.get_authorization(id).await {
+                    Err(err) if err.is_not_found() => crate::vendors::Validation::Invalid,
+                    Err(err) => crate::vendors::Validation::Unknown(err),
+                    Ok(_) => crate::vendors::Validation::Valid {
+                        email: String::new(),
+                    },
+                },
+            };
+            match answer {
+                crate::vendors::Validation::Invalid => return Proof::Rejected,
+                crate::vendors::Validation::Valid { .. } if attempt + 1 == PROOF_ATTEMPTS => {
+                    return Proof::StillValid;
+                }
+                crate::vendors::Validation::Valid { .. } => {}
+                crate::vendors::Validation::Unknown(err) => why = err.to_string(),
+            }
+        }
+        Proof::Pending(format!(
+            "Heroku could not be asked whether the old token is dead ({why}, {PROOF_ATTEMPTS} tries)"
+        ))
     }
 
     /// Appends the audit entry the step describes (ids only).
@@ -285,11 +398,34 @@ impl Engine {
     }
 }
 
-/// A 401 on the management token before minting is the drift SOP's typed signal.
-fn before_mint(err: VendorError) -> EngineError {
-    if err.is_unauthorized() {
-        EngineError::OldTokenInvalid
-    } else {
-        err.into()
+/// How many times the revoke's 401 proof is asked before it is left pending.
+const PROOF_ATTEMPTS: u32 = 5;
+
+/// What the revoke's proof found.
+enum Proof {
+    /// The old token gets 401: revoked for sure.
+    Rejected,
+    /// Heroku still accepts the old token after every try.
+    StillValid,
+    /// Heroku could not be asked; why.
+    Pending(String),
+}
+
+impl Engine {
+    /// A 401 on the operator's own management token names that credential and its source
+    /// (it is not the managed token, unless the operator took it from `$HEROKU_API_KEY`:
+    /// then it is the drift SOP's typed signal).
+    fn operator_error(&self, err: VendorError, call: &str) -> EngineError {
+        if !err.is_unauthorized() {
+            return err.into();
+        }
+        let source = &self.deps().vendors.heroku_source;
+        if *source == crate::config::credentials::Source::EnvVar("HEROKU_API_KEY") {
+            return EngineError::OldTokenInvalid;
+        }
+        EngineError::Step(format!(
+            "Heroku {call}: HTTP 401 — Heroku rejected your management token (the operator's own credential, from {source}), not {}: log in again (`heroku login`) or set $KEYTURN_HEROKU_TOKEN to a valid token, then retry",
+            self.deps().config.secret.name
+        ))
     }
 }

@@ -62,12 +62,14 @@ impl Engine {
             .map_err(|e| EngineError::Step(e.to_string()))
     }
 
-    /// The confirmation prompt with its typed word rendered.
+    /// The confirmation prompt with its typed word rendered, as the engine enforces it
+    /// (see `safety.rs`: a revoke always types its word, a store write always asks).
     pub(crate) fn prompt(&self, planned: &PlannedStep) -> Option<ConfirmPrompt> {
-        match planned.confirm()? {
-            Confirm::Typed(word) => Some(ConfirmPrompt::Typed(self.render(&word))),
-            _ => Some(ConfirmPrompt::YesNo),
-        }
+        let given = planned.confirm().map(|confirm| match confirm {
+            Confirm::Typed(word) => ConfirmPrompt::Typed(self.render(&word)),
+            _ => ConfirmPrompt::YesNo,
+        });
+        self.enforced_prompt(planned, given)
     }
 
     /// `{consumer.name}` / `{consumer.how}` for an expanded `for_each` step.
@@ -109,5 +111,12 @@ impl ConditionContext for Engine {
 
     fn step_status(&self, step_id: &str) -> Option<StepStatus> {
         self.status.get(step_id).copied()
+    }
+
+    fn session_fact(&self, name: &str) -> Option<bool> {
+        match name {
+            "old_token_dead" => Some(self.ledger.old_dead),
+            _ => None,
+        }
     }
 }

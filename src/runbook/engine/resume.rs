@@ -47,6 +47,7 @@ impl Engine {
         let journaled = Journaled::of(events);
         check_resumable(&journaled, &runbook, &deps.config)?;
         let mut engine = Engine::new(runbook, deps);
+        engine.ledger = super::Ledger::of(events);
         engine.restore(&journaled);
         let recovered = engine.recover(&journaled).await?;
         let from_step = engine
@@ -84,6 +85,10 @@ impl Engine {
         self.secrets
             .old_authorization
             .clone_from(&j.old_authorization);
+        self.old_description = j
+            .outputs
+            .values()
+            .find_map(|o| o.get("old_description").filter(|d| !d.is_empty()).cloned());
     }
 
     /// Reads the stores and recovers the tokens; places the cursor. Returns what it found,
@@ -172,6 +177,7 @@ impl Engine {
         if j.old_authorization.is_some() {
             self.secrets.old_token = Some(listed.unwrap_or_else(|| before.clone()));
         }
+        self.start_fingerprint = Some(before.fingerprint());
         self.secrets.previous = Some(before);
         Ok(())
     }
@@ -217,6 +223,7 @@ impl Engine {
         ));
         self.secrets.new = Some(vault.secret_value.clone());
         self.secrets.new_authorization = Some(minted.id.clone());
+        self.new_description = Some(minted.description.clone());
     }
 
     /// Live authorizations this session minted whose token it does not hold: the ones the
@@ -243,6 +250,8 @@ impl Engine {
             }
         }
         for (id, seq) in &orphans {
+            // Minted by this session: revoking it is cleanup, not the point of no return.
+            self.ledger.minted.insert(id.clone());
             if self.orphan_provable(j, *seq, vault) {
                 self.orphan_proofs.insert(id.clone(), vault.version);
             }
@@ -263,11 +272,14 @@ impl Engine {
         if planned.step.action.get_ref() != "create_authorization" {
             return Vec::new();
         }
-        let description = self.params(&planned).get("description").cloned();
+        let Some(description) = self.params(&planned).get("description").cloned() else {
+            return Vec::new();
+        };
+        let marked = self.marked(&description);
         let since = j.started_at.map(|at| at - CLOCK_SLACK);
         authorizations
             .iter()
-            .filter(|a| a.description.is_some() && a.description == description)
+            .filter(|a| a.description.as_deref() == Some(marked.as_str()))
             .filter(|a| Some(&a.id) != j.old_authorization.as_ref())
             .filter(|a| a.created_at.zip(since).is_some_and(|(c, s)| c >= s))
             .collect()

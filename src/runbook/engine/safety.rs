@@ -1,28 +1,43 @@
-//! The rules the engine enforces whatever the runbook says. Revocation is the one step
-//! with no way back, so it gets two: never revoke the authorization whose token the vault
-//! holds now (that would kill the source of truth), and never revoke while a consumer
-//! still holds the old token (a step that failed or never ran).
+//! The rules the engine enforces whatever the runbook says (DESIGN.md's safety
+//! invariants). They are checked against the session's [`Ledger`] — what was written and
+//! proven, store by store — not against the runbook's step list, so a runbook that leaves
+//! out a consumer step, revokes early or asks for no confirmation cannot get past them:
+//!
+//! - the OLD authorization is revoked only once every configured copy (the vault, every
+//!   app, the GitHub secret, every manual consumer) was written and proven with the new
+//!   token in this session, or its step was skipped by the operator with a reason; never
+//!   while the vault holds its token;
+//! - revoking the OLD authorization always needs its typed word, and every store write
+//!   needs a confirmation;
+//! - once a revoke request was sent, nothing is rolled back to the old token.
+//!
+//! [`Ledger`]: super::Ledger
 
-use crate::runbook::StepStatus;
 use crate::runbook::catalogue::{self, Writes};
+use crate::runbook::event::{Source, StoreRef};
 
-use super::{Engine, EngineError};
+use super::{ConfirmPrompt, Engine, EngineError, PlannedStep};
 
 impl Engine {
-    /// Refuses a revocation that would break a consumer or the vault.
+    /// Refuses a revocation that would break a copy or the vault.
     pub(crate) async fn check_revocable(&mut self, id: &str) -> Result<(), EngineError> {
         if id.is_empty() {
             return Err(EngineError::Refused(
                 "no OLD authorization id was captured".into(),
             ));
         }
-        if let Some(step) = self.unfinished_consumer() {
-            return Err(EngineError::Refused(format!(
-                "consumer step `{step}` neither succeeded nor was skipped by the operator: revoking now would break it"
-            )));
+        if !self.is_own_mint(id) && self.ledger.revoke_sent.as_deref() != Some(id) {
+            let missing = self.uncovered_copies();
+            if !missing.is_empty() {
+                return Err(EngineError::Refused(format!(
+                    "{} not written and proven with the new token in this session (nor skipped by the operator): revoking {id} now would break {}",
+                    join(&missing),
+                    if missing.len() == 1 { "it" } else { "them" }
+                )));
+            }
         }
         // In a dry run the vault still holds the old token (nothing was written), so this
-        // check would always refuse; the consumer check above still applies.
+        // check would always refuse; the coverage check above still applies.
         if !self.deps().dry_run && self.vault_holds(id).await? {
             return Err(EngineError::Refused(format!(
                 "authorization {id} issued the token the vault holds now: revoking it would invalidate the source of truth"
@@ -31,18 +46,165 @@ impl Engine {
         Ok(())
     }
 
-    /// The first consumer step before the cursor that failed or never ran.
-    fn unfinished_consumer(&self) -> Option<String> {
-        self.steps()[..self.cursor]
-            .iter()
-            .filter(|s| is_consumer(s.step.action.get_ref()))
-            .find(|s| {
-                !matches!(
-                    self.step_status(&s.id),
-                    Some(StepStatus::Succeeded | StepStatus::Skipped)
-                )
+    /// True for an authorization this session (or the session it resumes) minted.
+    pub(crate) fn is_own_mint(&self, id: &str) -> bool {
+        self.ledger.minted.contains(id)
+            || self.secrets.new_authorization.as_deref() == Some(id)
+            || self.orphan_proofs.contains_key(id)
+    }
+
+    /// Every configured copy of the secret: the vault, each app, the GitHub secret and each
+    /// manual consumer.
+    pub(crate) fn configured_copies(&self) -> Vec<StoreRef> {
+        let config = &self.deps().config;
+        let mut copies = vec![StoreRef::Vault];
+        copies.extend(
+            config
+                .heroku
+                .apps
+                .names()
+                .iter()
+                .map(|app| StoreRef::HerokuApp { app: app.clone() }),
+        );
+        copies.push(StoreRef::Github);
+        copies.extend(config.manual_consumers.iter().map(|c| StoreRef::Manual {
+            name: c.name.clone(),
+        }));
+        copies
+    }
+
+    /// The copies not yet proven to hold the new token nor skipped by the operator (the
+    /// vault cannot be skipped: it is the source of truth).
+    pub(crate) fn uncovered_copies(&self) -> Vec<StoreRef> {
+        let minted = self.secrets.new.is_some();
+        self.configured_copies()
+            .into_iter()
+            .filter(|store| {
+                let proven = if self.deps().dry_run {
+                    self.ledger.dry_covered.contains(store)
+                } else {
+                    minted && self.ledger.proven.get(store) == Some(&Source::New)
+                };
+                let skipped = *store != StoreRef::Vault && self.ledger.skipped.contains_key(store);
+                !proven && !skipped
             })
-            .map(|s| s.id.clone())
+            .collect()
+    }
+
+    /// The copies a step writes (for the ledger: what an operator's skip leaves out).
+    pub(crate) fn covers(&self, planned: &PlannedStep) -> Vec<StoreRef> {
+        let p = self.params(planned);
+        match planned.step.action.get_ref().as_str() {
+            "write_vault" | "restore_vault_version" => vec![StoreRef::Vault],
+            "set_heroku_config" => self
+                .target_apps(&p)
+                .into_iter()
+                .map(|app| StoreRef::HerokuApp { app })
+                .collect(),
+            "write_github_secret" => vec![StoreRef::Github],
+            "manual" => match (&planned.consumer, p.get("store").map(String::as_str)) {
+                (Some(consumer), _) => vec![StoreRef::Manual {
+                    name: consumer.name.clone(),
+                }],
+                (None, Some("github")) => vec![StoreRef::Github],
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
+    /// The step's confirmation as the engine enforces it: revoking an authorization this
+    /// session did not mint always asks for a typed word (the runbook's, else the old
+    /// authorization's description), and a step that writes a store always asks.
+    pub(crate) fn enforced_prompt(
+        &self,
+        planned: &PlannedStep,
+        given: Option<ConfirmPrompt>,
+    ) -> Option<ConfirmPrompt> {
+        let action = planned.step.action.get_ref().as_str();
+        if action == "revoke_authorization" && self.revokes_old(planned) {
+            return Some(match given {
+                Some(ConfirmPrompt::Typed(word)) if !word.trim().is_empty() => {
+                    ConfirmPrompt::Typed(word)
+                }
+                _ => ConfirmPrompt::Typed(self.old_word(planned)),
+            });
+        }
+        let writes_store = catalogue::find(action).is_some_and(|a| {
+            matches!(
+                a.writes,
+                Some(Writes::Vault | Writes::Github | Writes::Heroku | Writes::Authorizations)
+            )
+        });
+        match given {
+            None if writes_store => Some(ConfirmPrompt::YesNo),
+            other => other,
+        }
+    }
+
+    /// True when the step revokes an authorization this session did not mint.
+    pub(crate) fn revokes_old(&self, planned: &PlannedStep) -> bool {
+        let id = self
+            .params(planned)
+            .get("authorization_id")
+            .cloned()
+            .unwrap_or_default();
+        !self.is_own_mint(&id)
+    }
+
+    /// The word to type when the runbook gives none: the old description, else its id.
+    fn old_word(&self, planned: &PlannedStep) -> String {
+        let id = self
+            .params(planned)
+            .get("authorization_id")
+            .cloned()
+            .unwrap_or_default();
+        self.old_description.clone().unwrap_or(id)
+    }
+
+    /// A revoke of the OLD authorization when Heroku already rejected the old token before
+    /// the rotation: nothing to revoke, and no typed word to ask for.
+    pub(crate) fn needless_revoke(&self, planned: &PlannedStep) -> Option<String> {
+        let revoke = planned.step.action.get_ref() == "revoke_authorization";
+        (revoke && self.ledger.old_dead && self.revokes_old(planned)).then(|| {
+            "the old token was already rejected by Heroku (401) before this rotation: there is nothing to revoke".to_owned()
+        })
+    }
+
+    /// Why a rollback is impossible now, if it is: a revoke request went out (the old
+    /// token may be dead), or the old token was dead before the session began.
+    pub(crate) fn rollback_forbidden(&self) -> Option<String> {
+        if let Some(id) = &self.ledger.revoke_sent {
+            return Some(format!(
+                "a revoke request for {id} was sent, so the old token may be dead: nothing is rolled back to it; every store stays on the new token"
+            ));
+        }
+        self.ledger.old_dead.then(|| {
+            "the token in use before this rotation is rejected by Heroku (401): rolling back would put every store on a dead token — fix forward (retry the failed step) or stop here".to_owned()
+        })
+    }
+
+    /// The word the next irreversible step ahead will ask for (rendered with what the
+    /// session knows now), so a face without an operator can refuse before the first
+    /// write instead of minting and then stopping at the revoke.
+    pub fn irreversible_word_ahead(&self) -> Option<String> {
+        self.steps[self.cursor.min(self.steps.len())..]
+            .iter()
+            .filter(|s| self.needless_revoke(s).is_none())
+            .find_map(|s| match self.prompt(s) {
+                Some(ConfirmPrompt::Typed(word)) => Some(word),
+                _ => None,
+            })
+    }
+
+    /// True when this session sent a write to a store or minted an authorization.
+    pub fn wrote_anything(&self) -> bool {
+        !self.ledger.attempted.is_empty() || !self.ledger.minted.is_empty()
+    }
+
+    /// True when a rollback is allowed now (a face without an operator decides by it).
+    pub fn can_roll_back(&self) -> bool {
+        self.rollback_forbidden().is_none() && self.point_of_no_return_passed().is_none()
     }
 
     /// True when the vault's current value may be the token of authorization `id`.
@@ -88,4 +250,14 @@ pub(super) fn is_consumer(action: &str) -> bool {
                 Some(Writes::Heroku | Writes::Github | Writes::Vault)
             )
         })
+}
+
+/// "the vault, Heroku app x and the GitHub secret".
+pub(crate) fn join(stores: &[StoreRef]) -> String {
+    let names: Vec<String> = stores.iter().map(ToString::to_string).collect();
+    match names.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
 }

@@ -61,6 +61,8 @@ impl Engine {
         self.status.insert(planned.id.clone(), StepStatus::Skipped);
         if by_operator {
             self.skipped_by_operator.push(planned.id.clone());
+            let covered = self.covers(planned);
+            self.ledger.skip(&covered, reason);
         }
         self.cursor += 1;
         Ok(())
@@ -79,18 +81,25 @@ impl Engine {
         let result = self.run_action(planned).await;
         let duration_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
         match result {
-            Ok(done) => self.succeeded(planned, done, duration_ms),
+            Ok(done) => {
+                let stop = self.succeeded(planned, done, duration_ms)?;
+                match stop {
+                    Some(message) => self.end(Outcome::Stopped, &message).await,
+                    None => Ok(()),
+                }
+            }
             Err(EngineError::Journal(e)) => Err(EngineError::Journal(e)),
             Err(error) => self.failed(planned, &error, duration_ms),
         }
     }
 
+    /// Records a success; returns the message when the step ends the runbook (`stop`).
     pub(crate) fn succeeded(
         &mut self,
         planned: &PlannedStep,
         done: Done,
         duration_ms: u64,
-    ) -> Result<(), EngineError> {
+    ) -> Result<Option<String>, EngineError> {
         for (name, value) in &done.outputs {
             self.vars.set_output(&planned.id, name, value.clone());
         }
@@ -102,11 +111,12 @@ impl Engine {
         })?;
         self.status
             .insert(planned.id.clone(), StepStatus::Succeeded);
-        self.cursor += 1;
-        match done.stop {
-            Some(message) => self.finish(Outcome::Stopped, &message),
-            None => Ok(()),
+        if self.deps().dry_run {
+            let covered = self.covers(planned);
+            self.ledger.dry_covered.extend(covered);
         }
+        self.cursor += 1;
+        Ok(done.stop)
     }
 
     pub(crate) fn failed(
@@ -121,7 +131,15 @@ impl Engine {
             duration_ms,
         })?;
         self.status.insert(planned.id.clone(), StepStatus::Failed);
-        if self.continues_after_failure() {
+        if is_report(planned) {
+            // A report that cannot be written is said at the end; the stores stay as they are.
+            self.report_failures.push(format!(
+                "but step {} failed: {error} — `keyturn postmortem {}` writes the postmortem from the journal, and the audit entry can be added by hand",
+                planned.id,
+                self.session_id()
+            ));
+            self.cursor += 1;
+        } else if self.continues_after_failure() {
             self.cursor += 1;
         } else {
             self.phase = Phase::Failed(error.to_string());
@@ -134,4 +152,10 @@ impl Engine {
     pub(crate) fn continues_after_failure(&self) -> bool {
         super::journaled::failure_handled(&self.steps, self.cursor)
     }
+}
+
+/// A step that writes a report (postmortem, audit entry), not a token store.
+fn is_report(planned: &PlannedStep) -> bool {
+    crate::runbook::catalogue::find(planned.step.action.get_ref())
+        .is_some_and(|a| a.writes == Some(crate::runbook::catalogue::Writes::Files))
 }

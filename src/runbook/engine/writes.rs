@@ -1,13 +1,17 @@
 //! Actions that write a token store. Each one reads the store first and skips when it
-//! already holds the target fingerprint (safe to retry, safe to resume), refuses a token
-//! that did not validate this session, and in a dry run only describes the change.
+//! already holds the target value (safe to retry, safe to resume), refuses a token that did
+//! not validate this session, and in a dry run only describes the change.
+//!
+//! Every write is proven before the walk goes on (see `proofs.rs`): the status the vendor
+//! documents, then a read-back. An unproven write fails the step. During a rollback a write
+//! touches only the stores this session changed.
 
 use std::collections::BTreeMap;
 
 use crate::runbook::event::{EventKind, StoreRef};
 use crate::secret::Token;
 
-use super::actions::{done, done_with, no_github};
+use super::actions::{done, done_with};
 use super::{Change, Done, Engine, EngineError, PlannedStep, Source};
 
 impl Engine {
@@ -37,8 +41,18 @@ impl Engine {
             .ok_or_else(|| EngineError::Step(format!("this session holds no `{name}` token yet")))
     }
 
+    /// Which of the session's tokens a step's `source` names (default: the vault's).
+    pub(crate) fn source(p: &BTreeMap<String, String>) -> Source {
+        p.get("source")
+            .and_then(|s| Source::parse(s))
+            .unwrap_or(Source::Vault)
+    }
+
     /// The token to write, refused unless Heroku accepted it during this session.
-    async fn writable(&mut self, p: &BTreeMap<String, String>) -> Result<Token, EngineError> {
+    async fn writable(
+        &mut self,
+        p: &BTreeMap<String, String>,
+    ) -> Result<(Token, Source), EngineError> {
         if p.get("source").is_some_and(|s| s == "previous") {
             self.load_previous().await?;
         }
@@ -49,21 +63,30 @@ impl Engine {
                 token.fingerprint()
             )));
         }
-        Ok(token)
+        Ok((token, Self::source(p)))
     }
 
-    /// The vault's previous version, validated (the old token during a rollback).
+    /// The token in use when the session began (the vault version its first audit saw),
+    /// validated: the old token a rotation's rollback restores.
     pub(crate) async fn load_previous(&mut self) -> Result<(), EngineError> {
         if self.secrets.previous.is_some() {
             return Ok(());
         }
         let name = self.deps().config.secret.name.to_string();
         let vault = &self.deps().vendors.vault;
-        let current = vault.read_secret(&name).await?;
-        let previous = vault
-            .read_secret_version(&name, current.version.saturating_sub(1).max(1))
-            .await?;
-        let token = previous.secret_value;
+        let version = match self.ledger.vault_start {
+            Some(v) => v,
+            None => vault
+                .read_secret(&name)
+                .await?
+                .version
+                .saturating_sub(1)
+                .max(1),
+        };
+        let token = vault
+            .read_secret_version(&name, version)
+            .await?
+            .secret_value;
         if matches!(
             self.deps().vendors.heroku.validate(&token).await,
             crate::vendors::Validation::Valid { .. }
@@ -75,7 +98,7 @@ impl Engine {
     }
 
     /// The apps a step targets: `stale` (from the audit) or `all`.
-    fn target_apps(&self, p: &BTreeMap<String, String>) -> Vec<String> {
+    pub(crate) fn target_apps(&self, p: &BTreeMap<String, String>) -> Vec<String> {
         if p.get("apps").is_some_and(|a| a == "stale") {
             self.stale_apps.clone()
         } else {
@@ -83,42 +106,90 @@ impl Engine {
         }
     }
 
+    /// The apps a write may touch now: during a rollback only those this session changed.
+    fn apps_to_write(&self, p: &BTreeMap<String, String>) -> Vec<String> {
+        self.target_apps(p)
+            .into_iter()
+            .filter(|app| {
+                !self.rolling_back
+                    || self
+                        .ledger
+                        .changed(&StoreRef::HerokuApp { app: app.clone() })
+            })
+            .collect()
+    }
+
     async fn set_heroku_config(
         &mut self,
         p: &BTreeMap<String, String>,
     ) -> Result<Done, EngineError> {
-        let token = self.writable(p).await?;
-        let key = self.deps().config.secret.name.to_string();
+        let (token, source) = self.writable(p).await?;
         let (mut written, mut changes) = (Vec::new(), Vec::new());
-        for app in self.target_apps(p) {
-            let current = self.deps().vendors.heroku.config_vars(&app).await?;
-            let from = current.get(&key).map(Token::fingerprint);
-            if from == Some(token.fingerprint()) {
-                continue;
-            }
-            changes.push(format!("{app}: {} → {}", fp(from), token.fingerprint()));
-            if !self.deps().dry_run {
-                self.deps()
-                    .vendors
-                    .heroku
-                    .set_config_vars(&app, &[(&key, Some(&token))])
-                    .await?;
-                self.emit(EventKind::SecretWritten {
-                    store: StoreRef::HerokuApp { app: app.clone() },
-                    fingerprint: token.fingerprint(),
-                    version: None,
-                })?;
+        for app in self.apps_to_write(p) {
+            if let Some(change) = self.set_one_app(&app, &token, source).await? {
+                changes.push(change);
                 written.push(app);
             }
         }
+        if self.deps().dry_run {
+            written.clear();
+        }
         Ok(self.write_summary("apps", &changes, &[("apps_written", &written.join(","))]))
+    }
+
+    /// Writes `token` to one app and proves it; `None` when the app already held it.
+    async fn set_one_app(
+        &mut self,
+        app: &str,
+        token: &Token,
+        source: Source,
+    ) -> Result<Option<String>, EngineError> {
+        let key = self.deps().config.secret.name.to_string();
+        let store = StoreRef::HerokuApp {
+            app: app.to_owned(),
+        };
+        let current = self.deps().vendors.heroku.config_vars(app).await?;
+        let from = current.get(&key).map(Token::fingerprint);
+        if from == Some(token.fingerprint()) {
+            self.verified(&store, token, source, "read: it already holds this value")?;
+            return Ok(None);
+        }
+        let change = format!("{app}: {} → {}", fp(from), token.fingerprint());
+        if self.deps().dry_run {
+            return Ok(Some(change));
+        }
+        self.emit(EventKind::WriteSent {
+            store: store.clone(),
+            fingerprint: token.fingerprint(),
+            source,
+        })?;
+        let merged = self
+            .deps()
+            .vendors
+            .heroku
+            .set_config_vars(app, &[(&key, Some(token))])
+            .await?;
+        let proof = self.prove_app(app, &key, token, &merged).await?;
+        self.emit(EventKind::SecretWritten {
+            store,
+            fingerprint: token.fingerprint(),
+            version: None,
+            proof: Some(proof),
+            source: Some(source),
+        })?;
+        Ok(Some(change))
     }
 
     async fn write_github_secret(
         &mut self,
         p: &BTreeMap<String, String>,
     ) -> Result<Done, EngineError> {
-        let token = self.writable(p).await?;
+        if self.rolling_back && !self.ledger.changed(&StoreRef::Github) {
+            return Ok(done(
+                "GitHub secret not changed by this session: left as it is",
+            ));
+        }
+        let (token, source) = self.writable(p).await?;
         let name = self.deps().config.secret.name.to_string();
         let change = format!(
             "GitHub secret {name}: (write-only) → {}",
@@ -127,27 +198,33 @@ impl Engine {
         if self.deps().dry_run {
             return Ok(self.write_summary("GitHub", &[change], &[]));
         }
-        let github = self.deps().vendors.github.as_ref().ok_or_else(no_github)?;
+        let before = self.github_before_write(&name).await?;
+        self.emit(EventKind::WriteSent {
+            store: StoreRef::Github,
+            fingerprint: token.fingerprint(),
+            source,
+        })?;
+        let github = self.github()?;
         github.write_secret(&name, &token).await?;
-        let updated = github
-            .secret(&name)
-            .await
-            .map(|m| m.updated_at.to_rfc3339())
-            .unwrap_or_default();
+        let (updated, proof) = self.prove_github(&name, before).await?;
         self.emit(EventKind::SecretWritten {
             store: StoreRef::Github,
             fingerprint: token.fingerprint(),
             version: None,
+            proof: Some(proof),
+            source: Some(source),
         })?;
         Ok(done_with(&change, &[("updated_at", &updated)]))
     }
 
     async fn write_vault(&mut self, p: &BTreeMap<String, String>) -> Result<Done, EngineError> {
-        let token = self.writable(p).await?;
-        self.put_vault(&token).await
+        let (token, source) = self.writable(p).await?;
+        self.put_vault(&token, source).await
     }
 
-    /// Makes the previous vault version current again by writing it as a new version.
+    /// Makes the version in use when the session began current again, as a new version.
+    /// Refused when that token no longer validates (it would put the vault on a dead
+    /// token) or when someone else wrote the vault since.
     async fn restore_vault_version(&mut self) -> Result<Done, EngineError> {
         self.load_previous().await?;
         let token = self
@@ -155,14 +232,27 @@ impl Engine {
             .previous
             .clone()
             .ok_or_else(|| EngineError::Step("no previous vault version".into()))?;
-        self.put_vault(&token).await
+        if !self.secrets.is_validated(&token) {
+            return Err(EngineError::Refused(format!(
+                "the vault's version from before this session ({}) is rejected by Heroku: restoring it would put the vault on a dead token",
+                token.fingerprint()
+            )));
+        }
+        self.put_vault(&token, Source::Previous).await
     }
 
-    async fn put_vault(&mut self, token: &Token) -> Result<Done, EngineError> {
+    async fn put_vault(&mut self, token: &Token, source: Source) -> Result<Done, EngineError> {
         let name = self.deps().config.secret.name.to_string();
         let current = self.deps().vendors.vault.read_secret(&name).await?;
         let from = current.secret_value.fingerprint();
+        self.check_vault_is_ours(&current)?;
         if from == token.fingerprint() {
+            self.verified(
+                &StoreRef::Vault,
+                token,
+                source,
+                "read: it already holds this value",
+            )?;
             return Ok(done_with(
                 &format!("vault already holds {from}"),
                 &[("version", &current.version.to_string())],
@@ -172,22 +262,32 @@ impl Engine {
         if self.deps().dry_run {
             return Ok(self.write_summary("vault", &[change], &[]));
         }
+        self.emit(EventKind::WriteSent {
+            store: StoreRef::Vault,
+            fingerprint: token.fingerprint(),
+            source,
+        })?;
         let written = self.deps().vendors.vault.write_secret(&name, token).await?;
-        let version = written.version.to_string();
+        let (version, proof) = self.prove_vault(&name, token, &current, &written).await?;
         self.emit(EventKind::SecretWritten {
             store: StoreRef::Vault,
             fingerprint: token.fingerprint(),
-            version: Some(version.clone()),
+            version: Some(version.to_string()),
+            proof: Some(proof),
+            source: Some(source),
         })?;
         self.secrets.vault = Some(token.clone());
         Ok(done_with(
             &format!("{change} (v{version})"),
-            &[("version", &version)],
+            &[("version", &version.to_string())],
         ))
     }
 
     async fn restart_dynos(&mut self, p: &BTreeMap<String, String>) -> Result<Done, EngineError> {
-        let apps = self.target_apps(p);
+        let apps = self.apps_to_write(p);
+        if apps.is_empty() {
+            return Ok(done("no app changed by this session: no dynos to restart"));
+        }
         if self.deps().dry_run {
             return Ok(done(&format!(
                 "dry run: would restart the dynos of {}",
@@ -199,6 +299,25 @@ impl Engine {
             self.emit(EventKind::DynosRestarted { app: app.clone() })?;
         }
         Ok(done(&format!("restarted the dynos of {}", apps.join(", "))))
+    }
+
+    /// A store seen holding `token` already: journaled as verified (the ledger counts it).
+    fn verified(
+        &mut self,
+        store: &StoreRef,
+        token: &Token,
+        source: Source,
+        how: &str,
+    ) -> Result<(), EngineError> {
+        if self.deps().dry_run {
+            return Ok(());
+        }
+        self.emit(EventKind::CopyVerified {
+            store: store.clone(),
+            fingerprint: token.fingerprint(),
+            source,
+            how: how.to_owned(),
+        })
     }
 
     fn write_summary(&self, what: &str, changes: &[String], outputs: &[(&str, &str)]) -> Done {
@@ -239,15 +358,7 @@ impl Engine {
                 from: Some("unreadable".into()),
                 ..store("github".into(), "write-only")
             }],
-            "revoke_authorization" => vec![Change {
-                store: format!(
-                    "heroku authorization {}",
-                    p.get("authorization_id").map_or("?", String::as_str)
-                ),
-                from: None,
-                to: None,
-                note: "revoked for good; the old token then gets 401".into(),
-            }],
+            "revoke_authorization" => self.revoke_preview(&p),
             "create_authorization" => vec![Change {
                 store: "heroku authorizations".into(),
                 from: None,
@@ -276,6 +387,31 @@ impl Engine {
                 .collect(),
             _ => Vec::new(),
         }
+    }
+
+    /// The revoke's preview: the authorization, and every copy the operator chose to leave
+    /// on the old token (it stops working at the revoke).
+    fn revoke_preview(&self, p: &BTreeMap<String, String>) -> Vec<Change> {
+        let mut changes = vec![Change {
+            store: format!(
+                "heroku authorization {}",
+                p.get("authorization_id").map_or("?", String::as_str)
+            ),
+            from: None,
+            to: None,
+            note: "revoked for good; the old token then gets 401".into(),
+        }];
+        for (store, reason) in &self.ledger.skipped {
+            changes.push(Change {
+                store: store.to_string(),
+                from: None,
+                to: None,
+                note: format!(
+                    "skipped by the operator ({reason}): still on the old token, it stops working at the revoke"
+                ),
+            });
+        }
+        changes
     }
 }
 

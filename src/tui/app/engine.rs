@@ -70,11 +70,16 @@ impl App {
             None => Vec::new(),
         }
     }
-    /// The drift runbook found everything in sync: the rotation is the next useful thing.
+    /// The drift runbook found everything in sync, or nothing valid: the rotation is the
+    /// next useful thing (for nothing valid, the only way out: it mints a new token).
     pub(super) fn rotation_offerable(&self) -> bool {
         let drift = self.view.runbook.as_ref().map(crate::runbook::Runbook::id)
             == Some(crate::tui::session::DRIFT_RUNBOOK);
-        drift && self.view.diagnosis.as_deref() == Some("in-sync")
+        drift
+            && matches!(
+                self.view.diagnosis.as_deref(),
+                Some("in-sync" | "nothing-valid")
+            )
     }
 
     pub(super) fn offer_rotation(&mut self) {
@@ -86,6 +91,9 @@ impl App {
             .map(|at| (self.now - at).num_days());
         let cadence = crate::drift::ROTATION_CADENCE_DAYS;
         let why = match age {
+            _ if self.view.diagnosis.as_deref() == Some("nothing-valid") => {
+                "No copy validates, not even the vault's: a new token must be minted. The rotation mints one, stores and spreads it; there is nothing to revoke.".to_owned()
+            }
             Some(days) if days > cadence => format!(
                 "Every copy is in sync and valid, and the vault value is {days} days old: the {cadence}-day rotation is due."
             ),

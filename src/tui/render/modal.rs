@@ -141,10 +141,14 @@ fn content(app: &App, theme: Theme, modal: &Modal) -> (String, Vec<Line<'static>
             )
         }
         Modal::OfferRotation { why } => (
-            "In sync".to_owned(),
+            if why.starts_with("No copy validates") {
+                "Nothing valid".to_owned()
+            } else {
+                "In sync".to_owned()
+            },
             vec![
                 Line::styled(why.clone(), theme.good()),
-                Line::raw("Start the 90-day rotation runbook (heroku-token-rotation) now?"),
+                Line::raw("Start the rotation runbook (heroku-token-rotation) now?"),
                 Line::styled(
                     format!(
                         "{} / y: start · {} / n: not now",

@@ -1,0 +1,235 @@
+//! How a session ends, whichever face ends it: the authorization this session minted is
+//! revoked when nothing holds its token (a failure or rollback before the vault held it),
+//! its pending mark is cleared when it stays in use, and the end message says, store by
+//! store, which token each copy holds now — read from the stores, not from the plan.
+
+use crate::runbook::event::{EventKind, Outcome, Source, StoreRef};
+use crate::secret::{Fingerprint, Token};
+use crate::vendors::heroku::pending_mark;
+
+use super::{Engine, EngineError, Phase};
+
+impl Engine {
+    /// Ends the session with `outcome`: cleans up this session's authorization, reads
+    /// every store, and journals the end with a message that says what is where.
+    pub(crate) async fn end(&mut self, outcome: Outcome, message: &str) -> Result<(), EngineError> {
+        if matches!(self.phase, Phase::Finished(_)) {
+            return Ok(());
+        }
+        let mut parts = vec![message.to_owned()];
+        if !self.deps().dry_run {
+            parts.extend(self.settle_new_authorization(outcome).await?);
+            if !self.ledger.attempted.is_empty() {
+                parts.push(self.stores_now().await?);
+            }
+        }
+        for failure in std::mem::take(&mut self.report_failures) {
+            parts.push(failure);
+        }
+        self.finish(outcome, &parts.join(". "))
+    }
+
+    /// Revokes this session's authorization when nothing holds its token, or clears its
+    /// pending mark when the session ends for good with the token in use. A session that
+    /// may be resumed (failed, aborted) keeps the mark: its rotation is still in flight.
+    async fn settle_new_authorization(
+        &mut self,
+        outcome: Outcome,
+    ) -> Result<Vec<String>, EngineError> {
+        let Some(id) = self.secrets.new_authorization.clone() else {
+            return Ok(Vec::new());
+        };
+        if self.ledger.revoked.contains(&id) {
+            return Ok(Vec::new());
+        }
+        let holders = self.holders_of_new().await;
+        if holders.is_empty() && outcome != Outcome::Completed {
+            return Ok(vec![self.revoke_unused(&id).await?]);
+        }
+        let resumable = matches!(outcome, Outcome::Failed | Outcome::Aborted);
+        if resumable {
+            return Ok(vec![format!(
+                "the new authorization {id} stays live (its token is in {}) and marked pending, so other operators see this rotation in flight: `keyturn resume {}` takes it up",
+                if holders.is_empty() {
+                    "use".to_owned()
+                } else {
+                    super::safety::join(&holders)
+                },
+                self.session_id()
+            )]);
+        }
+        Ok(self.clear_mark(&id).await.into_iter().collect())
+    }
+
+    /// The copies that hold (or may hold) this session's new token. A store that cannot be
+    /// read counts as holding it: an unused authorization is revoked only when proven so.
+    async fn holders_of_new(&self) -> Vec<StoreRef> {
+        let Some(new) = self.secrets.new.as_ref().map(Token::fingerprint) else {
+            return vec![StoreRef::Vault];
+        };
+        let mut holders = Vec::new();
+        let config = &self.deps().config;
+        let name = config.secret.name.to_string();
+        match self.deps().vendors.vault.read_secret(&name).await {
+            Ok(v) if v.secret_value.fingerprint() != new => {}
+            _ => holders.push(StoreRef::Vault),
+        }
+        for app in config.heroku.apps.names() {
+            let store = StoreRef::HerokuApp { app: app.clone() };
+            match self.deps().vendors.heroku.config_vars(app).await {
+                Ok(vars) if vars.get(&name).map(Token::fingerprint) != Some(new) => {}
+                _ => holders.push(store),
+            }
+        }
+        // The GitHub secret and manual consumers cannot be read: what this session sent
+        // there last is what they may hold.
+        for store in self.ledger.may_hold(Source::New) {
+            if matches!(store, StoreRef::Github | StoreRef::Manual { .. })
+                && !holders.contains(&store)
+            {
+                holders.push(store);
+            }
+        }
+        holders
+    }
+
+    /// Revokes the session's own unused authorization; says so, or says how to.
+    async fn revoke_unused(&mut self, id: &str) -> Result<String, EngineError> {
+        match self.deps().vendors.heroku.delete_authorization(id).await {
+            Ok(_) => {}
+            Err(err) if err.is_not_found() => {}
+            Err(err) => {
+                return Ok(format!(
+                    "the new authorization {id} is unused but could not be revoked ({err}): revoke it with `heroku authorizations:revoke {id}`"
+                ));
+            }
+        }
+        self.emit(EventKind::AuthorizationRevoked {
+            id: id.to_owned(),
+            description: None,
+            old_token_rejected: false,
+        })?;
+        Ok(format!(
+            "revoked this session's new authorization {id}: no store held its token"
+        ))
+    }
+
+    /// Drops the pending mark from the description of authorization `id`.
+    async fn clear_mark(&self, id: &str) -> Option<String> {
+        let clean = self.new_description.clone()?;
+        match self
+            .deps()
+            .vendors
+            .heroku
+            .update_authorization_description(id, &clean)
+            .await
+        {
+            Ok(_) => None,
+            Err(err) => Some(format!(
+                "the new authorization {id} still carries its pending mark ({err}), so the next rotation will refuse: clear it with `heroku authorizations:update {id} --description \"{clean}\"`"
+            )),
+        }
+    }
+
+    /// One line saying which token each copy holds now, read from the stores.
+    async fn stores_now(&mut self) -> Result<String, EngineError> {
+        let audit = self.audit().await?;
+        // A rotation compares with its new and old tokens; a recovery with the vault's value.
+        let new = self.secrets.new.as_ref().map(Token::fingerprint);
+        let old = match new {
+            Some(_) => self.start_fingerprint,
+            None => None,
+        };
+        let vault = audit.snapshot.vault.fingerprint.filter(|_| new.is_none());
+        let mut copies = Vec::new();
+        for copy in audit.snapshot.copies() {
+            let store = super::actions::store_ref(&copy.store);
+            let what = match store {
+                StoreRef::Github => self.github_now(),
+                StoreRef::Vault if new.is_none() => match copy.fingerprint {
+                    Some(fp) => format!("{fp}{}", validity(copy)),
+                    None => describe(copy, None, None, None),
+                },
+                _ => describe(copy, new, old, vault),
+            };
+            copies.push(format!("{store}: {what}"));
+        }
+        for store in self.configured_copies() {
+            if let StoreRef::Manual { .. } = store {
+                let what = match self.ledger.attempted.get(&store) {
+                    Some(source) => format!("{} (confirmed by the operator)", source.describe()),
+                    None => "not changed by this session".to_owned(),
+                };
+                copies.push(format!("{store}: {what}"));
+            }
+        }
+        Ok(format!("Stores now: {}", copies.join("; ")))
+    }
+
+    /// The GitHub secret cannot be read: what this session last wrote and proved there.
+    fn github_now(&self) -> String {
+        let store = StoreRef::Github;
+        match (
+            self.ledger.proven.get(&store),
+            self.ledger.attempted.get(&store),
+        ) {
+            (Some(p), Some(a)) if p == a => {
+                format!("{} (written, proven by updated_at)", p.describe())
+            }
+            (_, Some(a)) => format!("{} was sent, not proven — unknown", a.describe()),
+            _ => "not changed by this session (write-only: unknown)".to_owned(),
+        }
+    }
+
+    /// This session's id (its journal's name).
+    pub(crate) fn session_id(&self) -> String {
+        crate::runbook::journal::session_of(self.journal_path())
+    }
+
+    /// The description this session's authorization carries while its rotation is in
+    /// flight: the clean one plus the pending mark.
+    pub(crate) fn marked(&self, clean: &str) -> String {
+        format!("{clean} {}", pending_mark(&self.session_id()))
+    }
+}
+
+fn which(
+    fp: Fingerprint,
+    new: Option<Fingerprint>,
+    old: Option<Fingerprint>,
+    vault: Option<Fingerprint>,
+) -> String {
+    if Some(fp) == new {
+        format!("the new token ({fp})")
+    } else if Some(fp) == old {
+        format!("the old token ({fp})")
+    } else if Some(fp) == vault {
+        format!("= vault ({fp})")
+    } else if vault.is_some() {
+        format!("a value other than the vault's ({fp})")
+    } else {
+        format!("another value ({fp})")
+    }
+}
+
+fn describe(
+    copy: &crate::drift::Copy,
+    new: Option<Fingerprint>,
+    old: Option<Fingerprint>,
+    vault: Option<Fingerprint>,
+) -> String {
+    let validity = validity(copy);
+    match (copy.fingerprint, copy.error.as_deref()) {
+        (Some(fp), _) => format!("{}{validity}", which(fp, new, old, vault)),
+        (None, Some(error)) => format!("unreadable now ({error})"),
+        (None, None) => "no value".to_owned(),
+    }
+}
+
+fn validity(copy: &crate::drift::Copy) -> &'static str {
+    match copy.validity {
+        crate::drift::Validity::Valid => ", valid",
+        crate::drift::Validity::Invalid => ", REJECTED by Heroku (401)",
+        crate::drift::Validity::Unknown => "",
+    }
+}

@@ -1,0 +1,164 @@
+//! What this session did to each store, kept beside the walk so the safety rules can be
+//! checked against facts rather than against the runbook's step list: which copies were
+//! written and proven with which value, which the operator chose to skip (and why), what a
+//! write attempted without proof, and whether a revoke request has gone out.
+//!
+//! The ledger is rebuilt from the journal on resume ([`Ledger::of`]), so a resumed session
+//! is held to the same rules as the one that died.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::runbook::event::{Event, EventKind, Source, StoreRef};
+
+/// The session's record of every store it touched.
+#[derive(Debug, Clone, Default)]
+pub struct Ledger {
+    /// Which token each store was last proven to hold after a write of this session.
+    pub proven: BTreeMap<StoreRef, Source>,
+    /// Stores whose covering step the operator skipped, with the reason given.
+    pub skipped: BTreeMap<StoreRef, String>,
+    /// Stores a write was sent to, with the token sent last (proven or not): a write whose
+    /// answer was lost may still have landed.
+    pub attempted: BTreeMap<StoreRef, Source>,
+    /// The authorization a revoke request was sent for: from then on its token may be dead.
+    pub revoke_sent: Option<String>,
+    /// Heroku rejected the token in use before the rotation minted anything.
+    pub old_dead: bool,
+    /// The vault version the session's first audit saw: the version a rollback restores.
+    pub vault_start: Option<u64>,
+    /// The last vault version this session saw or wrote: anything else is someone else's.
+    pub vault_known: Option<u64>,
+    /// Every authorization this session minted (revoked ones too).
+    pub minted: BTreeSet<String>,
+    /// Authorizations this session revoked (or found already revoked).
+    pub revoked: BTreeSet<String>,
+    /// In a dry run: the copies a step that "succeeded" would have written.
+    pub dry_covered: BTreeSet<StoreRef>,
+}
+
+impl Ledger {
+    /// The ledger of a journal, as the session that wrote it had it.
+    pub fn of(events: &[Event]) -> Ledger {
+        let mut ledger = Ledger::default();
+        for event in events {
+            ledger.take(&event.kind);
+        }
+        ledger
+    }
+
+    /// Folds one event in; the engine calls it for every event it emits.
+    pub fn take(&mut self, kind: &EventKind) {
+        match kind {
+            EventKind::SecretWritten {
+                store,
+                version,
+                source,
+                ..
+            } => {
+                if let Some(source) = source {
+                    self.proven.insert(store.clone(), *source);
+                    self.attempted.insert(store.clone(), *source);
+                }
+                if *store == StoreRef::Vault {
+                    self.vault_known = version.as_deref().and_then(parse_version);
+                }
+            }
+            EventKind::StoreObserved {
+                store: StoreRef::Vault,
+                version,
+                ..
+            } => {
+                let version = version.as_deref().and_then(parse_version);
+                self.vault_start = self.vault_start.or(version);
+                if version.is_some() {
+                    self.vault_known = version;
+                }
+            }
+            EventKind::RevokeRequested { id } => self.revoke_sent = Some(id.clone()),
+            EventKind::OldTokenAlreadyInvalid => self.old_dead = true,
+            EventKind::AuthorizationCreated { id, .. } => {
+                // A fresh mint: what earlier writes called "the new token" is another one.
+                self.proven.retain(|_, s| *s != Source::New);
+                self.attempted.retain(|_, s| *s != Source::New);
+                self.minted.insert(id.clone());
+            }
+            EventKind::AuthorizationRevoked { id, .. } => {
+                self.revoked.insert(id.clone());
+            }
+            EventKind::WriteSent { store, source, .. } => {
+                self.attempted.insert(store.clone(), *source);
+            }
+            EventKind::CopyVerified { store, source, .. } => {
+                self.proven.insert(store.clone(), *source);
+            }
+            _ => {}
+        }
+    }
+
+    /// Records the operator's skip of a step that covers `stores`.
+    pub fn skip(&mut self, stores: &[StoreRef], reason: &str) {
+        for store in stores {
+            self.skipped.insert(store.clone(), reason.to_owned());
+        }
+    }
+
+    /// True when this session sent a write to `store` (so a rollback may undo it).
+    pub fn changed(&self, store: &StoreRef) -> bool {
+        self.attempted.contains_key(store)
+    }
+
+    /// The stores that may hold `source`'s token because of this session.
+    pub fn may_hold(&self, source: Source) -> Vec<StoreRef> {
+        self.attempted
+            .iter()
+            .filter(|(_, s)| **s == source)
+            .map(|(store, _)| store.clone())
+            .collect()
+    }
+}
+
+fn parse_version(text: &str) -> Option<u64> {
+    text.trim_start_matches('v').parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(kind: EventKind) -> Event {
+        Event {
+            seq: 0,
+            at: chrono::Utc::now(),
+            kind,
+        }
+    }
+
+    #[test]
+    fn the_first_vault_observation_is_the_start_and_writes_move_the_known_version() {
+        let fp = crate::secret::Token::new("x".repeat(20)).fingerprint();
+        let observed = |v: &str| EventKind::StoreObserved {
+            store: StoreRef::Vault,
+            fingerprint: None,
+            validity: "valid".into(),
+            matches_vault: Some(true),
+            version: Some(v.into()),
+            error: None,
+        };
+        let ledger = Ledger::of(&[
+            event(observed("7")),
+            event(EventKind::SecretWritten {
+                store: StoreRef::Vault,
+                fingerprint: fp,
+                version: Some("8".into()),
+                proof: None,
+                source: Some(Source::New),
+            }),
+            event(EventKind::RevokeRequested { id: "a".into() }),
+        ]);
+        assert_eq!(ledger.vault_start, Some(7));
+        assert_eq!(ledger.vault_known, Some(8));
+        assert_eq!(ledger.proven.get(&StoreRef::Vault), Some(&Source::New));
+        assert_eq!(ledger.revoke_sent.as_deref(), Some("a"));
+        assert_eq!(ledger.may_hold(Source::New), vec![StoreRef::Vault]);
+    }
+}
