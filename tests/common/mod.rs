@@ -6,6 +6,7 @@
 
 pub mod crash;
 pub mod engine;
+pub mod matrix;
 pub mod mock;
 pub mod sim;
 pub mod tui;

@@ -188,14 +188,36 @@ impl Engine {
             description: self.marked(&description),
             expires_in: None,
         };
-        let created = self
-            .deps()
-            .vendors
-            .heroku
-            .create_authorization(&new)
-            .await
-            .map_err(|e| self.operator_error(e, "POST /oauth/authorizations"))?;
+        let created = match self.deps().vendors.heroku.create_authorization(&new).await {
+            Ok(created) => created,
+            Err(VendorError::OrphanAuthorization { id, .. }) => {
+                return Err(self.revoke_orphan(&id).await);
+            }
+            Err(err) => return Err(self.operator_error(err, "POST /oauth/authorizations")),
+        };
         self.record_new(&created.id, &description, created.token)
+    }
+
+    /// A mint whose answer was lost created authorization `id`: its token was never seen,
+    /// so nothing can hold it. It is revoked at once (a retry mints a fresh one).
+    async fn revoke_orphan(&mut self, id: &str) -> EngineError {
+        let why = "Heroku POST /oauth/authorizations: the authorization was created but its answer (and its token, shown once) was lost";
+        let revoked = self.deps().vendors.heroku.delete_authorization(id).await;
+        match revoked {
+            Ok(_) => {}
+            Err(err) if err.is_not_found() => {}
+            Err(err) => {
+                return EngineError::Step(format!(
+                    "{why}; revoking the orphan {id} failed too ({err}): revoke it with `heroku authorizations:revoke {id}`, then retry (t)"
+                ));
+            }
+        }
+        if let Err(err) = self.revoked(id, None, false) {
+            return err;
+        }
+        EngineError::Step(format!(
+            "{why}; keyturn revoked that orphan ({id}) — retry (t) mints a fresh one"
+        ))
     }
 
     /// Before minting: the vault still holds the version this session started from (a

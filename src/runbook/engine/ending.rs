@@ -61,32 +61,34 @@ impl Engine {
         Ok(self.clear_mark(&id).await.into_iter().collect())
     }
 
-    /// The copies that hold (or may hold) this session's new token. A store that cannot be
-    /// read counts as holding it: an unused authorization is revoked only when proven so.
+    /// The copies that hold (or may hold) this session's new token: only a store it was
+    /// sent to can; of those, a store that reads otherwise does not, and one that cannot
+    /// be read (or, like GitHub, never can) counts as holding it.
     async fn holders_of_new(&self) -> Vec<StoreRef> {
         let Some(new) = self.secrets.new.as_ref().map(Token::fingerprint) else {
             return vec![StoreRef::Vault];
         };
+        let name = self.deps().config.secret.name.to_string();
         let mut holders = Vec::new();
-        let config = &self.deps().config;
-        let name = config.secret.name.to_string();
-        match self.deps().vendors.vault.read_secret(&name).await {
-            Ok(v) if v.secret_value.fingerprint() != new => {}
-            _ => holders.push(StoreRef::Vault),
-        }
-        for app in config.heroku.apps.names() {
-            let store = StoreRef::HerokuApp { app: app.clone() };
-            match self.deps().vendors.heroku.config_vars(app).await {
-                Ok(vars) if vars.get(&name).map(Token::fingerprint) != Some(new) => {}
-                _ => holders.push(store),
-            }
-        }
-        // The GitHub secret and manual consumers cannot be read: what this session sent
-        // there last is what they may hold.
         for store in self.ledger.may_hold(Source::New) {
-            if matches!(store, StoreRef::Github | StoreRef::Manual { .. })
-                && !holders.contains(&store)
-            {
+            let read = match &store {
+                StoreRef::Vault => self
+                    .deps()
+                    .vendors
+                    .vault
+                    .read_secret(&name)
+                    .await
+                    .ok()
+                    .map(|v| Some(v.secret_value.fingerprint())),
+                StoreRef::HerokuApp { app } => {
+                    match self.deps().vendors.heroku.config_vars(app).await {
+                        Ok(vars) => Some(vars.get(&name).map(Token::fingerprint)),
+                        Err(_) => None,
+                    }
+                }
+                StoreRef::Github | StoreRef::Manual { .. } => None,
+            };
+            if read.is_none_or(|fp| fp == Some(new)) {
                 holders.push(store);
             }
         }

@@ -24,6 +24,9 @@ pub struct Minted {
 }
 
 /// The facts of one session's journal that resuming needs.
+// Independent facts of a journal (dry run, rollback under way, deploy seen, a vault write
+// unproven): each is read on its own.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, Default)]
 pub struct Journaled {
     pub session: String,
@@ -48,6 +51,9 @@ pub struct Journaled {
     pub vault_versions: Vec<(u64, u64)>,
     /// Sequence numbers of the session's own vault writes.
     pub vault_writes: Vec<u64>,
+    /// A vault write was sent after the last version the journal knows, and never proven
+    /// (its answer was lost): the vault may be a version or more ahead by this session.
+    pub vault_sent_unproven: bool,
     /// A rollback began and the session did not finish afterwards.
     pub rollback_started: bool,
     /// How the session ended, unless it was resumed since.
@@ -121,6 +127,10 @@ impl Journaled {
                 version,
                 ..
             } => self.vault_written(event.seq, version.as_deref()),
+            EventKind::WriteSent {
+                store: StoreRef::Vault,
+                ..
+            } => self.vault_sent_unproven = true,
             EventKind::RollbackStarted => self.rollback_started = true,
             EventKind::SessionFinished { outcome, .. } => {
                 self.finished = Some(*outcome);
@@ -145,6 +155,7 @@ impl Journaled {
             StoreRef::Vault => {
                 if let Some(v) = version.as_deref().and_then(parse_version) {
                     self.vault_versions.push((event.seq, v));
+                    self.vault_sent_unproven = false;
                 }
             }
             // The first audit, before its diagnosis: `stale_apps()` keeps the list only
@@ -160,6 +171,7 @@ impl Journaled {
     }
 
     fn vault_written(&mut self, seq: u64, version: Option<&str>) {
+        self.vault_sent_unproven = false;
         self.vault_writes.push(seq);
         if let Some(v) = version.and_then(parse_version) {
             self.vault_versions.push((seq, v));
