@@ -1,0 +1,9 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The GitHub probe: the workflow keyturn ships, the simulator's runs of it, keyturn's
+//! dispatch / find / follow / log / compare against them, every error, the nonce handling,
+//! and what `keyturn check` says with and without a probe.
+
+mod common;
+mod probe {
+    pub mod recovery;
+}
