@@ -5,5 +5,12 @@
 
 mod common;
 mod probe {
+    pub mod canary;
+    pub mod check;
+    pub mod errors;
+    pub mod nonce;
     pub mod recovery;
+    pub mod script;
+    pub mod support;
+    pub mod verdict;
 }

@@ -25,7 +25,7 @@ use rand::RngCore;
 use serde::Serialize;
 
 pub use error::ProbeError;
-pub use line::ProbeLine;
+pub use line::{Found, ProbeLine, find as find_line, is_nonce};
 pub use run::{Progress, probe};
 
 use super::snapshot::{Evidence, Validity};

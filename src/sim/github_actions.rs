@@ -327,6 +327,9 @@ async fn dispatch(
             .unwrap_or(9_000_000_000)
             + 1;
         let mut run = new_run(id, &wf, new_sha(), inputs, Utc::now(), number);
+        if !w.github.probe.run_name {
+            run.display_title.clone_from(&wf.name);
+        }
         git_ref
             .trim_start_matches("refs/heads/")
             .clone_into(&mut run.head_branch);

@@ -37,6 +37,8 @@ pub(crate) struct ProbeSim {
     pub mode: ProbeMode,
     /// Whether a dispatch honours `return_run_details` (GitHub does; older servers answer 204).
     pub run_details: bool,
+    /// Whether the installed file keeps its `run-name` (the nonce in the run's title).
+    pub run_name: bool,
     /// The last line an honest probe run printed, for [`ProbeMode::ReplayOld`].
     pub last_line: Option<String>,
 }
@@ -46,6 +48,7 @@ impl Default for ProbeSim {
         ProbeSim {
             mode: ProbeMode::Honest,
             run_details: true,
+            run_name: true,
             last_line: None,
         }
     }
@@ -61,6 +64,12 @@ impl SimState {
     /// servers do), so a client must find its run in the list.
     pub fn set_dispatch_run_details(&self, on: bool) {
         self.lock().github.probe.run_details = on;
+    }
+
+    /// `false`: the installed probe file lost its `run-name`, so its runs are titled by the
+    /// workflow's name and carry no nonce a client could find them by.
+    pub fn set_probe_run_name(&self, on: bool) {
+        self.lock().github.probe.run_name = on;
     }
 
     /// Deletes a workflow file from the repository (`false` if there was none).
