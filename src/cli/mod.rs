@@ -76,7 +76,7 @@ pub enum Command {
         #[arg(long, value_name = "SCENARIO")]
         sim: Option<crate::sim::Scenario>,
         /// Prove what the write-only GitHub secret holds: dispatch the probe workflow
-        /// ([github] probe_workflow) once and compare its HMAC with the vault's value.
+        /// (`[github] probe_workflow`) once and compare its HMAC with the vault's value.
         /// Costs one workflow run; keyturn never probes unless asked.
         #[arg(long)]
         probe: bool,

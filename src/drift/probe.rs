@@ -18,6 +18,7 @@ mod error;
 mod line;
 mod run;
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -50,7 +51,11 @@ impl ProbeNonce {
     pub fn fresh() -> ProbeNonce {
         let mut bytes = [0u8; 16];
         rand::rngs::OsRng.fill_bytes(&mut bytes);
-        ProbeNonce(bytes.iter().map(|b| format!("{b:02x}")).collect())
+        let hex = bytes.iter().fold(String::with_capacity(32), |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        });
+        ProbeNonce(hex)
     }
 
     pub fn as_str(&self) -> &str {

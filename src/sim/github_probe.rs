@@ -7,6 +7,8 @@
 //! [`ProbeMode`] makes a run misbehave the ways keyturn must report clearly: it fails, it
 //! prints no line, it prints an *old* run's line, or it never leaves the queue.
 
+use std::fmt::Write as _;
+
 use chrono::Utc;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -92,7 +94,10 @@ pub fn probe_line(nonce: &str, value: &str, account: Option<u16>) -> String {
     };
     mac.update(value.as_bytes());
     let digest = mac.finalize().into_bytes();
-    let fp: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let fp = digest.iter().take(8).fold(String::new(), |mut fp, b| {
+        let _ = write!(fp, "{b:02x}");
+        fp
+    });
     let account = account.map_or_else(|| "000".to_owned(), |s| s.to_string());
     probe_workflow::line(nonce, &fp, &account)
 }
@@ -148,10 +153,12 @@ pub(crate) fn finish(w: &mut World, run_id: u64) {
     };
     let mut log = script_echo(&stamp, &nonce);
     match (&printed, ok) {
-        (Some(text), _) => log.push_str(&format!("{stamp} {text}\n")),
-        (None, false) => log.push_str(&format!(
-            "{stamp} ##[error]Process completed with exit code 1.\n"
-        )),
+        (Some(text), _) => {
+            let _ = writeln!(log, "{stamp} {text}");
+        }
+        (None, false) => {
+            let _ = writeln!(log, "{stamp} ##[error]Process completed with exit code 1.");
+        }
         (None, true) => {}
     }
     run.log = log;
@@ -169,10 +176,11 @@ fn script_echo(stamp: &str, nonce: &str) -> String {
     let first = lines.next().unwrap_or_default();
     let mut log = format!("{stamp} ##[group]Run {first}\n");
     for line in lines {
-        log.push_str(&format!("{stamp} {line}\n"));
+        let _ = writeln!(log, "{stamp} {line}");
     }
-    log.push_str(&format!(
+    let _ = write!(
+        log,
         "{stamp} shell: /usr/bin/bash --noprofile --norc -e -o pipefail {{0}}\n{stamp} env:\n{stamp}   NONCE: {nonce}\n{stamp}   VALUE: ***\n{stamp} ##[endgroup]\n"
-    ));
+    );
     log
 }

@@ -37,12 +37,12 @@ pub enum ProbeError {
     NotDispatchable {
         workflow: String,
         git_ref: String,
-        source: VendorError,
+        source: Box<VendorError>,
     },
     #[error("could not dispatch the probe workflow `{workflow}`: {source}")]
     Dispatch {
         workflow: String,
-        source: VendorError,
+        source: Box<VendorError>,
     },
     #[error(
         "no run of `{workflow}` carrying this probe's nonce appeared within {waited_secs} s of the dispatch; look at {runs_url}"
@@ -73,7 +73,7 @@ pub enum ProbeError {
     Follow {
         run_id: u64,
         url: Option<String>,
-        source: VendorError,
+        source: Box<VendorError>,
     },
     #[error("{}: its job log could not be read: {detail}", at(*run_id, url.as_ref()))]
     LogUnreadable {

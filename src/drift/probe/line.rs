@@ -96,10 +96,11 @@ mod tests {
     const OLD: &str = "ffffffffffffffffffffffffffffffff";
 
     fn log(lines: &[&str]) -> String {
-        lines
+        let stamped: Vec<String> = lines
             .iter()
-            .map(|l| format!("2026-11-24T20:00:00.1234567Z {l}\n"))
-            .collect()
+            .map(|l| format!("2026-11-24T20:00:00.1234567Z {l}"))
+            .collect();
+        stamped.join("\n") + "\n"
     }
 
     #[test]

@@ -129,9 +129,12 @@ impl<'a> Probe<'a> {
             Some(422) => ProbeError::NotDispatchable {
                 workflow,
                 git_ref,
-                source,
+                source: Box::new(source),
             },
-            _ => ProbeError::Dispatch { workflow, source },
+            _ => ProbeError::Dispatch {
+                workflow,
+                source: Box::new(source),
+            },
         }
     }
 
@@ -148,7 +151,7 @@ impl<'a> Probe<'a> {
                 .await
                 .map_err(|source| ProbeError::Dispatch {
                     workflow: workflow.clone(),
-                    source,
+                    source: Box::new(source),
                 })?;
             if let Some(run) = found {
                 return Ok((run.id, run.html_url));
@@ -206,7 +209,7 @@ impl<'a> Probe<'a> {
             source => ProbeError::Follow {
                 run_id,
                 url,
-                source,
+                source: Box::new(source),
             },
         }
     }
