@@ -16,7 +16,7 @@ use super::snapshot::{DeployRun, Snapshot, Validity};
 const HOW_TO_PROVE: &str = "`keyturn check --probe` proves what it holds (one run of the probe workflow; `keyturn probe print` installs it)";
 
 /// The probe's verdict, if a probe gave one.
-pub(super) fn proved(snapshot: &Snapshot) -> Option<&ProbeVerdict> {
+pub(crate) fn proved(snapshot: &Snapshot) -> Option<&ProbeVerdict> {
     snapshot.probe.as_ref().and_then(ProbeReport::verdict)
 }
 
@@ -47,7 +47,8 @@ pub(super) fn stale(snapshot: &Snapshot) -> Option<String> {
         return Some("the GitHub secret does not exist".to_owned());
     }
     let (github, vault) = (snapshot.github.updated_at?, snapshot.vault.updated_at?);
-    if github >= vault || deployed_since(snapshot, vault).is_some() {
+    let deployed = deployed_since(snapshot, vault).and_then(|d| d.created_at);
+    if !stale_on_timestamps(github, vault, deployed) {
         return None;
     }
     Some(format!(
@@ -55,6 +56,18 @@ pub(super) fn stale(snapshot: &Snapshot) -> Option<String> {
         github.to_rfc3339(),
         vault.to_rfc3339()
     ))
+}
+
+/// The timestamp rule on its own, for a caller without a [`Snapshot`] (the TUI's GitHub
+/// panel), so every face says the same: the secret was written before the vault's current
+/// version and no deploy has succeeded with it since (`deployed_ok_at`: when the latest
+/// deploy was created, if it succeeded).
+pub fn stale_on_timestamps(
+    github_updated_at: DateTime<Utc>,
+    vault_updated_at: DateTime<Utc>,
+    deployed_ok_at: Option<DateTime<Utc>>,
+) -> bool {
+    github_updated_at < vault_updated_at && deployed_ok_at.is_none_or(|at| at < vault_updated_at)
 }
 
 fn probe_reason(verdict: &ProbeVerdict) -> String {
@@ -124,4 +137,108 @@ pub(super) fn contradiction(snapshot: &Snapshot) -> Option<String> {
             verdict.run_label()
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::Duration;
+
+    use super::*;
+    use crate::drift::probe::{ProbeNonce, ProbeVerdict};
+    use crate::drift::snapshot::{Copy, Evidence, Store};
+    use crate::drift::{Diagnosis, diagnose};
+
+    #[test]
+    fn timestamps_alone_need_no_deploy_since() {
+        let vault = Utc::now();
+        let older = vault - Duration::days(3);
+        assert!(stale_on_timestamps(older, vault, None));
+        assert!(stale_on_timestamps(
+            older,
+            vault,
+            Some(vault - Duration::hours(1))
+        ));
+        assert!(!stale_on_timestamps(
+            older,
+            vault,
+            Some(vault + Duration::hours(1))
+        ));
+        assert!(!stale_on_timestamps(vault, vault, None));
+    }
+
+    fn snapshot(probe: Option<ProbeReport>) -> Snapshot {
+        let copy = |store| Copy {
+            evidence: Some(Evidence::Read),
+            validity: Validity::Valid,
+            matches_vault: Some(true),
+            error: None,
+            updated_at: Some(Utc::now()),
+            ..Copy::unreadable(store, String::new())
+        };
+        Snapshot {
+            secret: "HEROKU_API_KEY".into(),
+            taken_at: Utc::now(),
+            elapsed_ms: 1,
+            vault: copy(Store::Vault),
+            github: Copy {
+                updated_at: Some(Utc::now() - Duration::days(9)),
+                ..copy(Store::Github)
+            },
+            apps: vec![],
+            deploy: None,
+            deploy_error: None,
+            probe,
+        }
+    }
+
+    fn verdict(matches: bool, account: u16) -> ProbeReport {
+        ProbeReport::Proved(ProbeVerdict {
+            workflow: "keyturn-probe.yml".into(),
+            nonce: ProbeNonce::fresh(),
+            run_id: 7,
+            html_url: Some("https://github.example/r/actions/runs/7".into()),
+            matches_vault: Some(matches),
+            validity: if account == 200 {
+                Validity::Valid
+            } else {
+                Validity::Invalid
+            },
+            account_status: Some(account),
+            empty: false,
+            probed_at: Utc::now(),
+        })
+    }
+
+    #[test]
+    fn the_probe_decides_over_timestamps() {
+        assert!(matches!(
+            diagnose(&snapshot(None)),
+            Diagnosis::GithubStale { .. }
+        ));
+        let proven = diagnose(&snapshot(Some(verdict(true, 200))));
+        assert_eq!(
+            proven,
+            Diagnosis::InSync {
+                github_unproven: None
+            }
+        );
+        let Diagnosis::GithubStale { reason } = diagnose(&snapshot(Some(verdict(false, 401))))
+        else {
+            panic!()
+        };
+        assert!(
+            reason.contains("probe run 7 (https://github.example/r/actions/runs/7)"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn a_probe_contradicting_keyturns_own_validation_concludes_nothing() {
+        let diagnosis = diagnose(&snapshot(Some(verdict(true, 401))));
+        assert!(
+            matches!(&diagnosis, Diagnosis::Unknown { store, why } if store == "github" && why.contains("probe again")),
+            "{diagnosis:?}"
+        );
+        assert_eq!(diagnosis.exit_code(), 2);
+    }
 }

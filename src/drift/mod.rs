@@ -7,7 +7,7 @@
 //! Heroku's 4500-request budget while finishing in a few round trips.
 
 pub mod diagnosis;
-mod github_copy;
+pub mod github_copy;
 pub mod probe;
 pub mod snapshot;
 

@@ -130,3 +130,25 @@ fn probe_print_writes_the_shipped_workflow() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("--secret"));
 }
+
+/// Asked for proof and got none: exit 2 ("could not tell"), the failure in the document.
+#[tokio::test]
+async fn a_failed_probe_exits_2_unless_drift_shows_anyway() {
+    use keyturn::cli::check::{self, CheckOptions};
+    use keyturn::sim::{ProbeMode, Scenario};
+    let options = CheckOptions {
+        probe_interval: std::time::Duration::from_millis(50),
+        ..CheckOptions::probing(true)
+    };
+    let (sim, _) = crate::common::sim::connect(Scenario::InSync).await;
+    sim.state().remove_workflow("keyturn-probe.yml");
+    let (config, creds) = (sim.config(), sim.keyturn_credentials());
+    assert_eq!(check::run_with(&config, &creds, &options).await, 2);
+    let mut unconfigured = config.clone();
+    unconfigured.github.probe_workflow = None;
+    assert_eq!(check::run_with(&unconfigured, &creds, &options).await, 2);
+    let (stale, _) = crate::common::sim::connect(Scenario::AppStale).await;
+    stale.state().set_probe_mode(ProbeMode::Fail);
+    let code = check::run_with(&stale.config(), &stale.keyturn_credentials(), &options).await;
+    assert_eq!(code, 1, "stale apps are drift whatever the probe did");
+}
