@@ -86,6 +86,13 @@ pub struct GithubConfig {
     pub verify_ref: String,
     #[serde(default)]
     pub verify_inputs: BTreeMap<String, String>,
+    /// The probe workflow (`keyturn probe print`), e.g. `keyturn-probe.yml`: the only way to
+    /// see what the write-only secret holds. `None`: keyturn never probes.
+    #[serde(default)]
+    pub probe_workflow: Option<String>,
+    /// The branch the probe workflow is dispatched on (it must hold the file).
+    #[serde(default = "fields::default_ref")]
+    pub probe_ref: String,
 }
 
 /// The Heroku account and the apps carrying the runtime copies.

@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod config;
 pub mod drift;
+pub mod probe_workflow;
 pub mod report;
 pub mod runbook;
 pub mod secret;

@@ -107,6 +107,18 @@ impl Token {
         self.value.expose_secret()
     }
 
+    /// True when `tag` is what the probe workflow prints for this value under `nonce`: the
+    /// first bytes of HMAC-SHA-256(key = the nonce's ASCII text, message = the value).
+    /// Only a yes/no leaves (checked in constant time by `hmac`), so the probe can compare
+    /// the GitHub copy with the vault's without anything of the value being shown.
+    pub fn matches_probe(&self, nonce: &str, tag: &[u8]) -> bool {
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(nonce.as_bytes()) else {
+            unreachable!("HMAC accepts keys of any length")
+        };
+        mac.update(self.value.expose_secret().as_bytes());
+        mac.verify_truncated_left(tag).is_ok()
+    }
+
     /// True when `candidate` holds the same value (constant-time comparison of HMACs).
     pub fn same_value(&self, candidate: &Token) -> bool {
         self.fingerprint_full() == candidate.fingerprint_full()
@@ -272,6 +284,17 @@ mod tests {
         let back = Fingerprint::try_from(fp.to_string()).unwrap();
         assert_eq!(fp, back);
         assert!(Fingerprint::try_from("xyz".to_owned()).is_err());
+    }
+
+    #[test]
+    fn probe_tags_match_openssl() {
+        // printf '%s' HRKU-secret | openssl dgst -sha256 -hmac 0123456789abcdef0123456789abcdef
+        let nonce = "0123456789abcdef0123456789abcdef";
+        let tag = [0x91, 0xcf, 0x68, 0x21, 0x23, 0x3c, 0xd1, 0x6a];
+        assert!(Token::new("HRKU-secret").matches_probe(nonce, &tag));
+        assert!(!Token::new("HRKU-other").matches_probe(nonce, &tag));
+        assert!(!Token::new("HRKU-secret").matches_probe("another-nonce", &tag));
+        assert!(!Token::new("HRKU-secret").matches_probe(nonce, &[]));
     }
 
     #[test]

@@ -37,6 +37,7 @@ async fn missing_credentials_exit_2() {
 async fn json_and_table_carry_fingerprints_not_values() {
     let mut world = World::in_sync(4);
     world.github_updated = "2026-11-01T00:00:00Z".into();
+    world.deploy_created = "2026-11-19T00:00:00Z".into();
     let running = start(world).await;
     let vendors = Vendors::connect(&running.config, &running.creds).unwrap();
     let audit = drift::audit(&vendors, &running.config, AuditOptions::default()).await;

@@ -18,7 +18,11 @@ async fn audit(world: World) -> (drift::Audit, common::world::Running) {
 #[tokio::test]
 async fn in_sync() {
     let (audit, running) = audit(World::in_sync(4)).await;
-    assert_eq!(audit.diagnosis, Diagnosis::InSync, "{:#?}", audit.snapshot);
+    assert!(
+        matches!(audit.diagnosis, Diagnosis::InSync { .. }),
+        "{:#?}",
+        audit.snapshot
+    );
     assert_eq!(audit.diagnosis.exit_code(), 0);
     assert_eq!(audit.snapshot.vault.version, Some(4));
     assert!(
@@ -44,6 +48,8 @@ async fn in_sync() {
 async fn github_older_than_the_vault_is_stale() {
     let mut world = World::in_sync(4);
     world.github_updated = "2026-11-01T00:00:00Z".into();
+    // The last (successful) deploy ran before the vault's current version was written.
+    world.deploy_created = "2026-11-19T00:00:00Z".into();
     let (audit, _r) = audit(world).await;
     assert!(
         matches!(audit.diagnosis, Diagnosis::GithubStale { .. }),
@@ -54,6 +60,24 @@ async fn github_older_than_the_vault_is_stale() {
     assert_eq!(rec.runbook, Some("heroku-key-drift-recovery"));
     assert_eq!(rec.path, Some("path-b"));
     assert_eq!(audit.diagnosis.exit_code(), 1);
+}
+
+/// Timestamps alone never make GitHub stale once a deploy that used the secret succeeded
+/// after the vault's current version was written (an inverse recovery writes a new vault
+/// version of the value GitHub held all along): the copy is unknown (no probe), exit 0.
+#[tokio::test]
+async fn github_older_than_the_vault_but_deployed_since_is_unknown_not_stale() {
+    let mut world = World::in_sync(4);
+    world.github_updated = "2026-11-01T00:00:00Z".into();
+    world.deploy_created = "2026-11-21T00:00:00Z".into();
+    let (audit, _r) = audit(world).await;
+    assert_eq!(audit.diagnosis.name(), "in-sync", "{:?}", audit.diagnosis);
+    assert_eq!(audit.diagnosis.exit_code(), 0);
+    let why = audit.diagnosis.recommendation().why;
+    assert!(why.contains("unknown (no probe)"), "{why}");
+    assert!(why.contains("keyturn check --probe"), "{why}");
+    assert_eq!(audit.snapshot.github.matches_vault, None);
+    assert_eq!(audit.snapshot.github.validity, Validity::Unknown);
 }
 
 #[tokio::test]
@@ -144,7 +168,7 @@ async fn an_unreadable_app_means_unknown() {
 #[tokio::test]
 async fn two_hundred_apps() {
     let (audit, running) = audit(World::in_sync(200)).await;
-    assert_eq!(audit.diagnosis, Diagnosis::InSync);
+    assert!(matches!(audit.diagnosis, Diagnosis::InSync { .. }));
     assert_eq!(audit.snapshot.apps.len(), 200);
     assert_eq!(
         audit.snapshot.apps[199].store.to_string(),

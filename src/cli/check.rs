@@ -3,21 +3,60 @@
 //! A table by default, `--json` for machines (schema in `docs/check-json.md`). Exit 0 in
 //! sync, 1 drift, 2 could not tell or bad config. Only fingerprints are printed, and they
 //! are keyed per run, so two runs' fingerprints never compare.
+//!
+//! `--probe` also dispatches the probe workflow once to prove what the write-only GitHub
+//! secret holds; it costs one workflow run, so it runs only when asked.
 
 use std::fmt::Write as _;
 use std::path::Path;
+use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::config::Config;
 use crate::config::credentials::{self, CredentialEnv, Credentials};
+use crate::drift::probe::{DEFAULT_INTERVAL, DEFAULT_TIMEOUT};
 use crate::drift::{
-    self, Audit, AuditOptions, Copy, Diagnosis, Recommendation, RotationAge, Snapshot,
+    self, Audit, AuditOptions, Copy, Diagnosis, Evidence, ProbeReport, ProbeRequest,
+    Recommendation, RotationAge, Snapshot,
 };
 use crate::sim::{Scenario, Sim, SimOptions};
 use crate::vendors::{RateBudget, Vendor, Vendors};
 
 use super::exit;
+use super::probe::{ProgressLine, summary};
+
+/// What `keyturn check` was asked for.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// Print the JSON document instead of the table.
+    pub json: bool,
+    /// `--probe`: prove the GitHub copy with the probe workflow, waiting at most this long.
+    pub probe: Option<Duration>,
+    /// How often the probe's run is polled.
+    pub probe_interval: Duration,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            json: false,
+            probe: None,
+            probe_interval: DEFAULT_INTERVAL,
+        }
+    }
+}
+
+impl CheckOptions {
+    /// `--probe` with the default timeout.
+    pub fn probing(json: bool) -> CheckOptions {
+        CheckOptions {
+            json,
+            probe: Some(DEFAULT_TIMEOUT),
+            ..CheckOptions::default()
+        }
+    }
+}
 
 /// The `--json` document's schema id; bump on any incompatible change.
 pub const SCHEMA: &str = "keyturn.check/v1";
@@ -44,10 +83,10 @@ pub struct Budget {
 }
 
 /// Runs the check against the configured stores, or against a fresh simulator.
-pub fn check(explicit: Option<&Path>, json: bool, sim: Option<Scenario>) -> u8 {
+pub fn check(explicit: Option<&Path>, options: &CheckOptions, sim: Option<Scenario>) -> u8 {
     if let Some(scenario) = sim {
         return match runtime() {
-            Ok(rt) => rt.block_on(run_sim(scenario, json)),
+            Ok(rt) => rt.block_on(run_sim_with(scenario, options)),
             Err(err) => bad_input(&err),
         };
     }
@@ -63,18 +102,32 @@ pub fn check(explicit: Option<&Path>, json: bool, sim: Option<Scenario>) -> u8 {
     }
     let creds = credentials::resolve(&env);
     match runtime() {
-        Ok(rt) => rt.block_on(run(&config, &creds, json)),
+        Ok(rt) => rt.block_on(run_with(&config, &creds, options)),
         Err(err) => bad_input(&err),
     }
 }
 
 /// Starts the embedded simulator in `scenario` and audits it.
 pub async fn run_sim(scenario: Scenario, json: bool) -> u8 {
+    let options = CheckOptions {
+        json,
+        ..CheckOptions::default()
+    };
+    run_sim_with(scenario, &options).await
+}
+
+/// [`run_sim`] with every option; the simulator's runs finish in moments, so a probe
+/// polls it quickly.
+pub async fn run_sim_with(scenario: Scenario, options: &CheckOptions) -> u8 {
     let handle = match Sim::start(scenario, SimOptions::fast()).await {
         Ok(handle) => handle,
         Err(err) => return bad_input(&err),
     };
-    let code = run(&handle.config(), &handle.keyturn_credentials(), json).await;
+    let options = CheckOptions {
+        probe_interval: Duration::from_millis(100),
+        ..options.clone()
+    };
+    let code = run_with(&handle.config(), &handle.keyturn_credentials(), &options).await;
     handle.shutdown().await;
     code
 }
@@ -93,19 +146,55 @@ fn bad_input(err: &dyn std::fmt::Display) -> u8 {
 
 /// Audits, prints the table or the JSON document, and returns the exit code.
 pub async fn run(config: &Config, creds: &Credentials, json: bool) -> u8 {
+    let options = CheckOptions {
+        json,
+        ..CheckOptions::default()
+    };
+    run_with(config, creds, &options).await
+}
+
+/// [`run`] with every option (`--probe`).
+pub async fn run_with(config: &Config, creds: &Credentials, options: &CheckOptions) -> u8 {
     let vendors = match Vendors::connect(config, creds) {
         Ok(vendors) => vendors,
         Err(err) => return bad_input(&err),
     };
-    let audit = drift::audit(&vendors, config, AuditOptions::default()).await;
+    let audit = match options.probe {
+        None => drift::audit(&vendors, config, AuditOptions::default()).await,
+        Some(timeout) => match probed_audit(&vendors, config, timeout, options).await {
+            Ok(audit) => audit,
+            Err(code) => return code,
+        },
+    };
     let code = audit.diagnosis.exit_code();
-    if json {
+    if options.json {
         println!("{}", render_json(&audit, &vendors));
     } else {
         print!("{}", render_table(&audit));
         println!("{}", render_budgets(&vendors));
     }
     code
+}
+
+/// The audit with a probe of the GitHub copy, its progress on stderr; a probe that is not
+/// configured is a config error (exit 2, no document).
+async fn probed_audit(
+    vendors: &Vendors,
+    config: &Config,
+    timeout: Duration,
+    options: &CheckOptions,
+) -> Result<Audit, u8> {
+    let mut request = ProbeRequest::from_config(config, timeout).map_err(|e| bad_input(&e))?;
+    request.interval = options.probe_interval;
+    let progress = ProgressLine::new();
+    let show = |stage: drift::ProbeStage| progress.show(&stage);
+    let audit =
+        drift::audit_with_probe(vendors, config, AuditOptions::default(), &request, &show).await;
+    progress.finish();
+    if let Some(ProbeReport::Failed(failure)) = &audit.snapshot.probe {
+        eprintln!("keyturn: probe failed: {}", failure.message);
+    }
+    Ok(audit)
 }
 
 /// The `--json` document as text.
@@ -136,7 +225,10 @@ pub fn render_table(audit: &Audit) -> String {
         "COPY", "FP", "MATCHES", "VALID", "VERSION / UPDATED"
     );
     for copy in snap.copies() {
-        let _ = writeln!(out, "{}", row(copy, github_note(audit, copy)));
+        let _ = writeln!(out, "{}", row(copy, github_note(audit, copy).as_deref()));
+    }
+    if let Some(report) = &snap.probe {
+        let _ = writeln!(out, "{}", summary(report));
     }
     if let Some(run) = &snap.deploy {
         let _ = writeln!(
@@ -190,14 +282,25 @@ pub fn render_budgets(vendors: &Vendors) -> String {
     format!("rate budget: {}", parts.join(" · "))
 }
 
-/// The GitHub value is unreadable, so its row says what the diagnosis concluded about it.
-fn github_note(audit: &Audit, copy: &Copy) -> Option<&'static str> {
+/// The GitHub value is unreadable, so its row says what the diagnosis concluded about it
+/// and on what evidence.
+fn github_note(audit: &Audit, copy: &Copy) -> Option<String> {
+    if copy.store != drift::Store::Github {
+        return None;
+    }
     let stale = match &audit.diagnosis {
         Diagnosis::GithubStale { .. } => true,
         Diagnosis::AppsStale { github_stale, .. } => *github_stale,
         _ => false,
     };
-    (stale && copy.store == drift::Store::Github).then_some("STALE (see diagnosis)")
+    let by_probe = copy.evidence == Some(Evidence::Probe);
+    match (stale, by_probe, &audit.diagnosis) {
+        (true, true, _) => Some("STALE (proven by probe)".to_owned()),
+        (true, false, _) => Some("STALE (see diagnosis)".to_owned()),
+        (false, true, _) => Some("proven by probe".to_owned()),
+        (false, false, Diagnosis::InSync { .. }) => Some("unknown (no probe)".to_owned()),
+        _ => None,
+    }
 }
 
 fn row(copy: &Copy, extra: Option<&str>) -> String {

@@ -4,6 +4,7 @@
 pub mod check;
 mod config_cmd;
 mod postmortem_cmd;
+mod probe;
 pub mod resume;
 pub mod run;
 mod runbooks;
@@ -20,6 +21,8 @@ Examples:
   keyturn demo                             the TUI against a simulated drift (no setup needed)
   keyturn                                  the TUI against the configured stores
   keyturn check                            audit every copy once (exit 0 in sync, 1 drift)
+  keyturn check --probe                    …and prove what the GitHub secret holds (one workflow run)
+  keyturn probe print > .github/workflows/keyturn-probe.yml
   keyturn config check                     validate ./keyturn.toml and show credential sources
   keyturn --config ops/keyturn.toml config check
   keyturn postmortem                       postmortem of the newest session (journal)
@@ -72,7 +75,18 @@ pub enum Command {
         /// Audit a freshly started embedded simulator in this scenario instead (e.g. github-stale).
         #[arg(long, value_name = "SCENARIO")]
         sim: Option<crate::sim::Scenario>,
+        /// Prove what the write-only GitHub secret holds: dispatch the probe workflow
+        /// (`[github] probe_workflow`) once and compare its HMAC with the vault's value.
+        /// Costs one workflow run; keyturn never probes unless asked.
+        #[arg(long)]
+        probe: bool,
+        /// How long the probe may take in all (dispatch, queue, run, log), in seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 300, requires = "probe")]
+        probe_timeout: u64,
     },
+    /// The probe workflow that proves what the GitHub Actions secret holds.
+    #[command(subcommand)]
+    Probe(probe::ProbeCommand),
     /// Walk a runbook non-interactively: exit 0 done, 1 failed with stores consistent, 2 bad input.
     Run(run::RunArgs),
     /// Show where an interrupted session stopped and the safe way on; `--continue` walks it on.
@@ -117,7 +131,20 @@ pub fn main() -> ExitCode {
         Command::Config(ConfigCommand::Check) => config_cmd::check(cli.config.as_deref()),
         Command::Postmortem(args) => postmortem_cmd::run(&args, cli.config.as_deref()),
         Command::Runbooks(command) => runbooks::run(&command),
-        Command::Check { json, sim } => check::check(cli.config.as_deref(), json, sim),
+        Command::Check {
+            json,
+            sim,
+            probe,
+            probe_timeout,
+        } => {
+            let options = check::CheckOptions {
+                json,
+                probe: probe.then(|| std::time::Duration::from_secs(probe_timeout)),
+                ..check::CheckOptions::default()
+            };
+            check::check(cli.config.as_deref(), &options, sim)
+        }
+        Command::Probe(command) => probe::run(&command),
         Command::Run(args) => run::run(&args, cli.config.as_deref()),
         Command::Resume(args) => resume::run(&args),
         Command::Sim(args) => sim::run(&args),

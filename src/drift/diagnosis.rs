@@ -2,10 +2,12 @@
 //!
 //! Order matters: an unreadable vault means we cannot tell anything; a dead vault with a
 //! live copy means the inverse path; otherwise stale apps and a stale GitHub copy are
-//! reported against the (valid) vault.
+//! reported against the (valid) vault. What counts as evidence about the write-only GitHub
+//! copy is in [`super::github_copy`].
 
 use serde::Serialize;
 
+use super::github_copy;
 use super::snapshot::{Copy, Snapshot, Store, Validity};
 
 /// The drift-recovery runbook's name.
@@ -17,10 +19,15 @@ pub const ROTATION: &str = "heroku-token-rotation";
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Diagnosis {
-    /// Every readable copy matches the valid vault and GitHub is not older than it.
-    InSync,
-    /// The vault validates; GitHub's copy is older than it or the last deploy failed with
-    /// the invalid-token message.
+    /// Every readable copy matches the valid vault, and nothing says GitHub's does not.
+    InSync {
+        /// Set when GitHub's copy was not proven by a probe: on what it is taken as
+        /// current, and how to prove it. `None`: a probe proved it.
+        github_unproven: Option<String>,
+    },
+    /// The vault validates; a probe saw another value in GitHub's copy, or (without a
+    /// probe) the last deploy failed with the invalid-token message, the secret is missing,
+    /// or it is older than the vault and no deploy has succeeded with it since.
     GithubStale { reason: String },
     /// The vault validates; these apps hold another value (or none).
     AppsStale {
@@ -47,7 +54,7 @@ impl Diagnosis {
     /// `keyturn check`'s exit code: 0 in sync, 1 drift, 2 could not tell.
     pub fn exit_code(&self) -> u8 {
         match self {
-            Diagnosis::InSync => 0,
+            Diagnosis::InSync { .. } => 0,
             Diagnosis::Unknown { .. } => 2,
             _ => 1,
         }
@@ -57,7 +64,7 @@ impl Diagnosis {
     /// the runbook engine's list of diagnoses.
     pub fn name(&self) -> &'static str {
         match self {
-            Diagnosis::InSync => "in-sync",
+            Diagnosis::InSync { .. } => "in-sync",
             Diagnosis::GithubStale { .. } => "github-stale",
             Diagnosis::AppsStale { .. } => "apps-stale",
             Diagnosis::VaultStale { .. } => "vault-stale",
@@ -69,10 +76,18 @@ impl Diagnosis {
     /// The runbook path that fixes this, and why.
     pub fn recommendation(&self) -> Recommendation {
         let (runbook, path, why) = match self {
-            Diagnosis::InSync => (
+            Diagnosis::InSync { github_unproven } => (
                 None,
                 None,
-                "all copies agree with the valid vault value".to_owned(),
+                match github_unproven {
+                    None => {
+                        "all copies agree with the valid vault value (GitHub's proven by a probe)"
+                            .to_owned()
+                    }
+                    Some(unproven) => {
+                        format!("every readable copy agrees with the valid vault value; {unproven}")
+                    }
+                },
             ),
             Diagnosis::GithubStale { reason } => (
                 Some(RECOVERY),
@@ -158,7 +173,13 @@ fn diagnose_valid_vault(snapshot: &Snapshot) -> Diagnosis {
     if let Some(copy) = snapshot.apps.iter().find(|c| c.is_unreadable()) {
         return unknown(copy);
     }
-    let github = github_stale(snapshot);
+    if let Some(why) = github_copy::contradiction(snapshot) {
+        return Diagnosis::Unknown {
+            store: Store::Github.to_string(),
+            why,
+        };
+    }
+    let github = github_copy::stale(snapshot);
     let stale: Vec<String> = snapshot
         .apps
         .iter()
@@ -180,33 +201,16 @@ fn diagnose_valid_vault(snapshot: &Snapshot) -> Diagnosis {
     if snapshot.github.is_unreadable() {
         return unknown(&snapshot.github);
     }
-    Diagnosis::InSync
-}
-
-/// Why GitHub's copy is stale, if it is.
-fn github_stale(snapshot: &Snapshot) -> Option<String> {
-    if snapshot
-        .deploy
-        .as_ref()
-        .is_some_and(|d| d.failed_with_invalid_token)
-    {
-        return Some(
-            "the last deploy failed with the invalid-token message while the vault value validates"
-                .to_owned(),
-        );
+    // Asked for proof and got none: "could not tell", not a guess dressed up as in sync.
+    if let Some(failure) = github_copy::probe_failed(snapshot) {
+        return Diagnosis::Unknown {
+            store: Store::Github.to_string(),
+            why: failure.message.clone(),
+        };
     }
-    if snapshot.github.absent {
-        return Some("the GitHub secret does not exist".to_owned());
+    Diagnosis::InSync {
+        github_unproven: github_copy::unproven(snapshot),
     }
-    let github = snapshot.github.updated_at?;
-    let vault = snapshot.vault.updated_at?;
-    (github < vault).then(|| {
-        format!(
-            "the GitHub secret was last written {}, before the vault's current version ({})",
-            github.to_rfc3339(),
-            vault.to_rfc3339()
-        )
-    })
 }
 
 #[cfg(test)]
@@ -224,6 +228,7 @@ mod tests {
             updated_at: Some(chrono::Utc::now()),
             error: None,
             absent: value.is_none(),
+            evidence: None,
         }
     }
 
@@ -241,6 +246,7 @@ mod tests {
             apps,
             deploy: None,
             deploy_error: None,
+            probe: None,
         }
     }
 

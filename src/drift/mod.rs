@@ -7,6 +7,8 @@
 //! Heroku's 4500-request budget while finishing in a few round trips.
 
 pub mod diagnosis;
+pub mod github_copy;
+pub mod probe;
 pub mod snapshot;
 
 use std::collections::{BTreeMap, HashMap};
@@ -15,8 +17,12 @@ use std::time::Instant;
 use futures::{StreamExt, stream};
 
 pub use diagnosis::{Diagnosis, Recommendation, diagnose};
+pub use probe::{
+    ProbeError, ProbeFailure, ProbeOutcome, ProbeReading, ProbeReport, ProbeRequest, ProbeStage,
+    ProbeVerdict,
+};
 pub use snapshot::{
-    Copy, DeployRun, ROTATION_CADENCE_DAYS, RotationAge, Snapshot, Store, Validity,
+    Copy, DeployRun, Evidence, ROTATION_CADENCE_DAYS, RotationAge, Snapshot, Store, Validity,
 };
 
 use crate::config::Config;
@@ -105,6 +111,7 @@ pub async fn audit(vendors: &Vendors, config: &Config, options: AuditOptions) ->
             .collect(),
         deploy,
         deploy_error,
+        probe: None,
     };
     let diagnosis = diagnose(&snapshot);
     Audit {
@@ -112,6 +119,25 @@ pub async fn audit(vendors: &Vendors, config: &Config, options: AuditOptions) ->
         snapshot,
         diagnosis,
     }
+}
+
+/// [`audit`] with a probe of the GitHub copy run alongside (`keyturn check --probe`): the
+/// reads take moments, the probe a workflow run, so they overlap. The probe's verdict then
+/// replaces the metadata guess about GitHub ([`Audit::apply_probe`]). One call costs one
+/// workflow run: only on request, never on a timer.
+pub async fn audit_with_probe(
+    vendors: &Vendors,
+    config: &Config,
+    options: AuditOptions,
+    request: &ProbeRequest,
+    progress: &(dyn Fn(ProbeStage) + Sync),
+) -> Audit {
+    let (mut audit, outcome) = tokio::join!(
+        audit(vendors, config, options),
+        probe::probe(vendors.github.as_ref(), request, progress)
+    );
+    audit.apply_probe(&outcome);
+    audit
 }
 
 fn vault_token(vault: &Result<Option<VaultSecret>, VendorError>) -> Option<&Token> {
@@ -187,7 +213,7 @@ async fn validate_all(
 fn vault_copy(vault: &Result<Option<VaultSecret>, VendorError>, checked: &Checked) -> Copy {
     match vault {
         Err(err) => Copy::unreadable(Store::Vault, err.to_string()),
-        Ok(None) => absent(Store::Vault),
+        Ok(None) => absent(Store::Vault, Evidence::Read),
         Ok(Some(secret)) => {
             let fp = secret.secret_value.fingerprint();
             let (validity, error) = checked
@@ -203,14 +229,16 @@ fn vault_copy(vault: &Result<Option<VaultSecret>, VendorError>, checked: &Checke
                 updated_at: secret.updated_at.or(secret.created_at),
                 error,
                 absent: false,
+                evidence: Some(Evidence::Read),
             }
         }
     }
 }
 
-fn absent(store: Store) -> Copy {
+fn absent(store: Store, evidence: Evidence) -> Copy {
     Copy {
         absent: true,
+        evidence: Some(evidence),
         ..Copy::unreadable(store, "not set".to_owned())
     }
 }
@@ -223,7 +251,7 @@ fn app_copy(app: &str, read: &Read, vault: Option<Fingerprint>, checked: &Checke
         Err(err) => Copy::unreadable(store, err.to_string()),
         Ok(None) => Copy {
             matches_vault: vault.map(|_| false),
-            ..absent(store)
+            ..absent(store, Evidence::Read)
         },
         Ok(Some(token)) => {
             let fp = token.fingerprint();
@@ -240,6 +268,7 @@ fn app_copy(app: &str, read: &Read, vault: Option<Fingerprint>, checked: &Checke
                 updated_at: None,
                 error,
                 absent: false,
+                evidence: Some(Evidence::Read),
             }
         }
     }
@@ -257,9 +286,10 @@ async fn observe_github(vendors: &Vendors, name: &str) -> Copy {
         Ok(meta) => Copy {
             updated_at: Some(meta.updated_at),
             error: None,
+            evidence: Some(Evidence::Metadata),
             ..Copy::unreadable(Store::Github, String::new())
         },
-        Err(err) if err.is_not_found() => absent(Store::Github),
+        Err(err) if err.is_not_found() => absent(Store::Github, Evidence::Metadata),
         Err(err) => Copy::unreadable(Store::Github, err.to_string()),
     }
 }

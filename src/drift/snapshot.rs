@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::probe::ProbeReport;
 use crate::secret::Fingerprint;
 
 /// Where a copy lives.
@@ -38,6 +39,19 @@ pub enum Validity {
     Unknown,
 }
 
+/// How a copy's `matches_vault` and `validity` are known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Evidence {
+    /// The value itself was read (the vault, a Heroku app).
+    Read,
+    /// A probe workflow run printed the GitHub copy's HMAC under a fresh nonce and the
+    /// status `GET /account` gave it: exact.
+    Probe,
+    /// GitHub's metadata only (`updated_at`, the last deploy): the value was not seen.
+    Metadata,
+}
+
 /// One copy as observed.
 #[derive(Debug, Clone, Serialize)]
 pub struct Copy {
@@ -55,6 +69,8 @@ pub struct Copy {
     pub error: Option<String>,
     /// True when the read succeeded but the key is not there.
     pub absent: bool,
+    /// How `matches_vault` and `validity` are known; `None` when the store was not read.
+    pub evidence: Option<Evidence>,
 }
 
 impl Copy {
@@ -69,6 +85,7 @@ impl Copy {
             updated_at: None,
             error: Some(error),
             absent: false,
+            evidence: None,
         }
     }
 
@@ -104,6 +121,8 @@ pub struct Snapshot {
     pub deploy: Option<DeployRun>,
     /// Why the deploy run could not be read, if it could not.
     pub deploy_error: Option<String>,
+    /// What a probe of the GitHub copy found; `None` when none was asked for.
+    pub probe: Option<ProbeReport>,
 }
 
 impl Snapshot {

@@ -73,6 +73,8 @@ deploy_inputs = {{ environment = "production", ref = "main" }}
 verify_workflow = "deploy-staging.yml"
 verify_ref = "main"
 verify_inputs = {{ sanity = "true" }}
+# The simulated repository has keyturn's probe workflow installed (`keyturn check --probe`).
+probe_workflow = "keyturn-probe.yml"
 
 [heroku]
 api_url = "{heroku}"

@@ -1,7 +1,8 @@
 //! Simulated GitHub Actions workflows and runs. A dispatched run goes queued →
 //! `in_progress` → completed, and its conclusion is computed, not scripted: success only if
 //! the token in the repository's `HEROKU_API_KEY` secret is valid on the simulated Heroku
-//! at that moment — so fixing the secret really makes the re-run pass.
+//! at that moment — so fixing the secret really makes the re-run pass. Runs of keyturn's
+//! probe workflow are finished by [`github_probe`] instead.
 
 use std::collections::BTreeMap;
 
@@ -16,6 +17,7 @@ use serde_json::{Value, json};
 
 use super::generate::Gen;
 use super::github::{authorize_repo, base_url, error, error_for_status};
+use super::github_probe;
 use super::github_runs;
 use super::heroku::timestamp;
 use super::http::{Ctx, json as answer, json_body};
@@ -38,7 +40,7 @@ pub(crate) fn routes() -> Router<Ctx> {
         .merge(github_runs::routes())
 }
 
-/// The two workflows of the SOPs.
+/// The two workflows of the SOPs, and keyturn's probe workflow (installed).
 pub(crate) fn default_workflows(created_at: DateTime<Utc>) -> Vec<Workflow> {
     let make = |id, name: &str, file: &str, inputs: &[&str]| Workflow {
         id,
@@ -55,10 +57,17 @@ pub(crate) fn default_workflows(created_at: DateTime<Utc>) -> Vec<Workflow> {
             &["environment", "ref"],
         ),
         make(161_336, "Deploy Staging", "deploy-staging.yml", &["sanity"]),
+        make(
+            161_337,
+            "keyturn probe",
+            crate::probe_workflow::FILE_NAME,
+            &["nonce"],
+        ),
     ]
 }
 
-/// One finished run per workflow; the deploy's conclusion per `deploy_ok`.
+/// One finished run per deploy workflow (the probe has never run); the deploy's conclusion
+/// per `deploy_ok`.
 pub(crate) fn initial_runs(
     g: &mut Gen,
     workflows: &[Workflow],
@@ -66,6 +75,7 @@ pub(crate) fn initial_runs(
 ) -> Vec<SimWorkflowRun> {
     workflows
         .iter()
+        .filter(|wf| wf.file != crate::probe_workflow::FILE_NAME)
         .enumerate()
         .map(|(i, wf)| {
             let ok = deploy_ok || i > 0;
@@ -97,6 +107,7 @@ fn new_run(
         id,
         workflow_id: wf.id,
         name: wf.name.clone(),
+        display_title: display_title(wf, &inputs),
         event: "workflow_dispatch".to_owned(),
         status: "queued".to_owned(),
         conclusion: None,
@@ -108,6 +119,16 @@ fn new_run(
         created_at: at,
         updated_at: at,
         log: String::new(),
+    }
+}
+
+/// The run's `display_title`: the probe's `run-name` carries its nonce, as in the shipped file.
+fn display_title(wf: &Workflow, inputs: &BTreeMap<String, String>) -> String {
+    match inputs.get("nonce") {
+        Some(nonce) if wf.file == crate::probe_workflow::FILE_NAME => {
+            format!("{} {nonce}", crate::probe_workflow::LINE_PREFIX)
+        }
+        _ => wf.name.clone(),
     }
 }
 
@@ -135,12 +156,23 @@ fn progress(state: SimState, run_id: u64) {
     let step = state.lock().github.step;
     tokio::spawn(async move {
         tokio::time::sleep(step).await;
+        if github_probe::holds_back(&state.lock(), run_id) {
+            return;
+        }
         if let Some(run) = state.lock().github.runs.iter_mut().find(|r| r.id == run_id) {
             "in_progress".clone_into(&mut run.status);
             run.updated_at = Utc::now();
         }
         tokio::time::sleep(step).await;
         let mut w = state.lock();
+        if w.github
+            .runs
+            .iter()
+            .any(|r| r.id == run_id && github_probe::is_probe(&w.github, r))
+        {
+            github_probe::finish(&mut w, run_id);
+            return;
+        }
         let token = w
             .github
             .secrets
@@ -295,6 +327,9 @@ async fn dispatch(
             .unwrap_or(9_000_000_000)
             + 1;
         let mut run = new_run(id, &wf, new_sha(), inputs, Utc::now(), number);
+        if !w.github.probe.run_name {
+            run.display_title.clone_from(&wf.name);
+        }
         git_ref
             .trim_start_matches("refs/heads/")
             .clone_into(&mut run.head_branch);
@@ -302,7 +337,8 @@ async fn dispatch(
         id
     };
     progress(ctx.state.clone(), run_id);
-    if body.get("return_run_details").and_then(Value::as_bool) == Some(true) {
+    let details = ctx.state.lock().github.probe.run_details;
+    if details && body.get("return_run_details").and_then(Value::as_bool) == Some(true) {
         let body = json!({
             "workflow_run_id": run_id, "run_url": format!("{base}/repos/{full}/actions/runs/{run_id}"),
             "html_url": format!("{base}/{full}/actions/runs/{run_id}"),

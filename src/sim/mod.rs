@@ -16,6 +16,7 @@ mod faults;
 mod generate;
 mod github;
 mod github_actions;
+mod github_probe;
 mod github_runs;
 mod github_secrets;
 mod github_shapes;
@@ -38,6 +39,7 @@ use tokio::task::JoinHandle;
 
 pub use faults::{FaultAction, FaultRule, Faults, Latency};
 pub use github_actions::INVALID_TOKEN_LINE;
+pub use github_probe::{ProbeMode, probe_line};
 pub use github_secrets::open_sealed;
 pub use scenario::{Scenario, UnknownScenario};
 pub use state::{LoggedRequest, SimAuthorization, SimState, SimVaultVersion, SimWorkflowRun};

@@ -324,6 +324,7 @@ fn github(
         rate_remaining: 5000,
         step: o.workflow_step,
         deploy_secret: SECRET_NAME.to_owned(),
+        probe: super::github_probe::ProbeSim::default(),
     }
 }
 

@@ -52,6 +52,8 @@ pub struct SimWorkflowRun {
     pub id: u64,
     pub workflow_id: u64,
     pub name: String,
+    /// GitHub's `display_title`: the workflow's `run-name` (the probe's carries its nonce).
+    pub display_title: String,
     pub event: String,
     /// `queued`, `in_progress` or `completed`.
     pub status: String,
@@ -145,8 +147,10 @@ pub(crate) struct Github {
     pub runs: Vec<SimWorkflowRun>,
     pub rate_remaining: u32,
     pub step: Duration,
-    /// The secret whose validity decides a deploy run's conclusion.
+    /// The secret whose validity decides a deploy run's conclusion (and that the probe reads).
     pub deploy_secret: String,
+    /// How the probe workflow's runs behave.
+    pub probe: super::github_probe::ProbeSim,
 }
 
 pub(crate) struct VaultSecret {

@@ -17,8 +17,10 @@ use super::http::{Http, HttpOptions, RateBudget, Request, bearer};
 use crate::config::RepoSlug;
 use crate::secret::Token;
 
+mod dispatch;
 mod follow;
 
+pub use dispatch::DispatchedRun;
 pub use follow::{FollowOptions, WatchStop};
 
 /// The repository's sealed-box public key.
@@ -49,6 +51,9 @@ pub enum WriteOutcome {
 pub struct WorkflowRun {
     pub id: u64,
     pub name: Option<String>,
+    /// The run's title: the workflow's `run-name` when it has one (the probe's carries its nonce).
+    #[serde(default)]
+    pub display_title: Option<String>,
     pub status: Option<String>,
     pub conclusion: Option<String>,
     pub head_branch: Option<String>,

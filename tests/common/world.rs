@@ -23,6 +23,8 @@ pub struct World {
     pub apps: Vec<(String, Option<String>)>,
     pub valid: Vec<String>,
     pub deploy_failed_invalid: bool,
+    /// When the latest deploy run was created (it succeeds unless `deploy_failed_invalid`).
+    pub deploy_created: String,
     pub unreadable_app: Option<String>,
     pub latency: Duration,
 }
@@ -39,6 +41,7 @@ impl World {
                 .collect(),
             valid: vec![OPERATOR.into(), GOOD.into()],
             deploy_failed_invalid: false,
+            deploy_created: "2026-11-21T00:00:00Z".into(),
             unreadable_app: None,
             latency: Duration::ZERO,
         }
@@ -108,10 +111,11 @@ fn github_route(world: &World, request: &str) -> Reply {
         } else {
             "success"
         };
+        let created = &world.deploy_created;
         return json(
             200,
             &format!(
-                r#"{{"total_count":1,"workflow_runs":[{{"id":7,"name":"deploy","status":"completed","conclusion":"{conclusion}","created_at":"2026-11-21T00:00:00Z"}}]}}"#
+                r#"{{"total_count":1,"workflow_runs":[{{"id":7,"name":"deploy","status":"completed","conclusion":"{conclusion}","created_at":"{created}"}}]}}"#
             ),
         );
     }
