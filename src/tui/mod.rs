@@ -47,7 +47,14 @@ pub async fn run(
     }
     let mut session = match &options.resume {
         Some(journal) => {
-            Session::resume(config, creds, options.session, options.clipboard, journal).await?
+            Box::pin(Session::resume(
+                config,
+                creds,
+                options.session,
+                options.clipboard,
+                journal,
+            ))
+            .await?
         }
         None => Session::start(config, creds, options.session, options.clipboard)?,
     };
