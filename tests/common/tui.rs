@@ -70,13 +70,13 @@ impl Harness {
         } = self;
         drop(session);
         let (options, clipboard, handle) = session_options(&dir, None);
-        let session = Session::resume(
+        let session = Box::pin(Session::resume(
             config_in(&sim, &dir),
             sim.keyturn_credentials(),
             options,
             Some(handle),
             &journal,
-        )
+        ))
         .await
         .unwrap();
         Harness {
