@@ -9,7 +9,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::report::audit::{self, AuditEntry};
 use crate::runbook::event::EventKind;
 use crate::vendors::VendorError;
 use crate::vendors::heroku::{Authorization, NewAuthorization, marked_session, unmarked};
@@ -372,51 +371,6 @@ impl Engine {
         Proof::Pending(format!(
             "Heroku could not be asked whether the old token is dead ({why}, {PROOF_ATTEMPTS} tries)"
         ))
-    }
-
-    /// Appends the audit entry the step describes (ids only).
-    pub(crate) async fn write_audit_entry(
-        &mut self,
-        p: &BTreeMap<String, String>,
-    ) -> Result<Done, EngineError> {
-        let action = p
-            .get("event")
-            .cloned()
-            .unwrap_or_else(|| "secret.rotate.completed".into());
-        let context: serde_json::Map<String, serde_json::Value> = p
-            .iter()
-            .filter_map(|(k, v)| {
-                k.strip_prefix("context.")
-                    .map(|k| (k.to_owned(), v.clone().into()))
-            })
-            .collect();
-        let actor = self.audit_actor().await?;
-        let entry = AuditEntry {
-            action: action.clone(),
-            actor,
-            at: chrono::Utc::now(),
-            context: context.into(),
-        };
-        if self.deps().dry_run {
-            return Ok(done(&format!("dry run: would append {action}")));
-        }
-        let path = self.deps().config.audit.path.clone();
-        // A resumed session may have appended it just before the process died.
-        if audit::contains(&path, &entry) {
-            return Ok(done(&format!("{action} already in {}", path.display())));
-        }
-        audit::append(&path, &entry).map_err(|e| EngineError::Step(e.to_string()))?;
-        Ok(done(&format!("{action} appended to {}", path.display())))
-    }
-}
-
-impl Engine {
-    /// The audit actor: the one given (`--actor`), else the Heroku account's email.
-    pub async fn audit_actor(&self) -> Result<String, EngineError> {
-        match self.deps().actor.clone() {
-            Some(actor) => Ok(actor),
-            None => Ok(self.deps().vendors.heroku.account().await?.email),
-        }
     }
 }
 

@@ -1,0 +1,88 @@
+//! What confirming a step would change, for the confirmation screen: built from what the
+//! session already read, so showing it costs no request.
+
+use std::collections::BTreeMap;
+
+use super::{Change, Engine, PlannedStep};
+
+impl Engine {
+    /// What confirming the step would change, for the confirmation screen (best effort,
+    /// from what this session already read: no request is made to build it).
+    pub(crate) fn preview(&self, planned: &PlannedStep) -> Vec<Change> {
+        let p = self.params(planned);
+        let to = self.token(&p).ok().map(|t| t.fingerprint().to_string());
+        let store = |store: String, note: &str| Change {
+            store,
+            from: None,
+            to: to.clone(),
+            note: note.to_owned(),
+        };
+        match planned.step.action.get_ref().as_str() {
+            "set_heroku_config" => self
+                .target_apps(&p)
+                .into_iter()
+                .map(|a| Change {
+                    from: self.app_fingerprints.get(&a).map(ToString::to_string),
+                    ..store(format!("heroku:{a}"), "dynos restart")
+                })
+                .collect(),
+            "write_github_secret" => vec![Change {
+                from: Some("unreadable".into()),
+                ..store("github".into(), "write-only")
+            }],
+            "revoke_authorization" => self.revoke_preview(&p),
+            "create_authorization" => vec![Change {
+                store: "heroku authorizations".into(),
+                from: None,
+                to: None,
+                note: format!(
+                    "a new one, `{}`, scope {}",
+                    p.get("description").map_or("?", String::as_str),
+                    p.get("scope").map_or("?", String::as_str)
+                ),
+            }],
+            "write_vault" | "restore_vault_version" => vec![Change {
+                from: self
+                    .secrets
+                    .vault
+                    .as_ref()
+                    .map(|t| t.fingerprint().to_string()),
+                ..store("vault".into(), "new version")
+            }],
+            "restart_dynos" => self
+                .target_apps(&p)
+                .into_iter()
+                .map(|a| Change {
+                    to: None,
+                    ..store(format!("heroku:{a}"), "dynos restart")
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The revoke's preview: the authorization, and every copy the operator chose to leave
+    /// on the old token (it stops working at the revoke).
+    fn revoke_preview(&self, p: &BTreeMap<String, String>) -> Vec<Change> {
+        let mut changes = vec![Change {
+            store: format!(
+                "heroku authorization {}",
+                p.get("authorization_id").map_or("?", String::as_str)
+            ),
+            from: None,
+            to: None,
+            note: "revoked for good; the old token then gets 401".into(),
+        }];
+        for (store, reason) in &self.ledger.skipped {
+            changes.push(Change {
+                store: store.to_string(),
+                from: None,
+                to: None,
+                note: format!(
+                    "skipped by the operator ({reason}): still on the old token, it stops working at the revoke"
+                ),
+            });
+        }
+        changes
+    }
+}
