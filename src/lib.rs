@@ -7,6 +7,8 @@
 pub mod cli;
 pub mod config;
 pub mod drift;
+pub mod private_files;
+pub mod redact;
 pub mod report;
 pub mod runbook;
 pub mod secret;

@@ -87,7 +87,7 @@ pub(crate) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 fn bad_input(err: &dyn std::fmt::Display) -> u8 {
-    eprintln!("keyturn: {err}");
+    errln!("keyturn: {err}");
     exit::BAD_INPUT
 }
 
@@ -100,10 +100,10 @@ pub async fn run(config: &Config, creds: &Credentials, json: bool) -> u8 {
     let audit = drift::audit(&vendors, config, AuditOptions::default()).await;
     let code = audit.diagnosis.exit_code();
     if json {
-        println!("{}", render_json(&audit, &vendors));
+        outln!("{}", render_json(&audit, &vendors));
     } else {
-        print!("{}", render_table(&audit));
-        println!("{}", render_budgets(&vendors));
+        out!("{}", render_table(&audit));
+        outln!("{}", render_budgets(&vendors));
     }
     code
 }

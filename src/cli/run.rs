@@ -4,7 +4,7 @@
 //! `--confirm-irreversible` or typed on stdin. Exit 0 done, 1 failed (stores consistent),
 //! 2 bad input.
 
-use std::io::{BufRead as _, Write as _};
+use std::io::BufRead as _;
 use std::path::PathBuf;
 
 use crate::config::Config;
@@ -127,7 +127,7 @@ pub async fn drive(args: &RunArgs, runbook: Runbook, config: Config, creds: &Cre
     match Box::pin(walk(args, engine)).await {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("keyturn: {err:#}");
+            errln!("keyturn: {err:#}");
             exit::DRIFT_OR_FAILED
         }
     }
@@ -195,7 +195,7 @@ fn watch_interrupts(journal_path: &std::path::Path) -> tokio::task::JoinHandle<(
             _ = tokio::signal::ctrl_c() => {},
             _ = term.recv() => {},
         }
-        eprintln!(
+        errln!(
             "\nkeyturn: interrupted. Nothing is lost: every step so far is in {journal}.\n  \
              keyturn resume {session}              shows where it stopped and what exists\n  \
              keyturn resume {session} --continue   takes it up"
@@ -226,7 +226,7 @@ async fn walk_to_the_end(args: &RunArgs, mut engine: Engine) -> anyhow::Result<u
             Pending::Failed { step, error } => on_failure(&step, &error),
         };
         if let Err(err) = engine.command(command).await {
-            eprintln!("keyturn: {err}");
+            errln!("keyturn: {err}");
             if !args.yes && matches!(err, crate::runbook::engine::EngineError::WrongWord(_)) {
                 continue;
             }
@@ -270,7 +270,7 @@ async fn add_notes(args: &RunArgs, engine: &mut Engine) -> anyhow::Result<()> {
 
 /// Non-interactive failure handling: roll back what can be undone, else stop as is.
 fn on_failure(step: &str, error: &str) -> Command {
-    eprintln!("keyturn: step {step} failed: {error}");
+    errln!("keyturn: step {step} failed: {error}");
     Command::RollBack
 }
 
@@ -282,7 +282,7 @@ fn answer(
     confirm: &ConfirmPrompt,
 ) -> Command {
     for change in preview {
-        eprintln!("    about to change {change}");
+        errln!("    about to change {change}");
     }
     match confirm {
         ConfirmPrompt::Typed(word) => match &args.confirm_irreversible {
@@ -290,7 +290,7 @@ fn answer(
                 typed: Some(given.clone()),
             },
             None if args.yes => {
-                eprintln!("keyturn: `{title}` is irreversible: pass --confirm-irreversible {word}");
+                errln!("keyturn: `{title}` is irreversible: pass --confirm-irreversible {word}");
                 Command::Abort
             }
             None => Command::Confirm {
@@ -311,8 +311,7 @@ fn answer(
 }
 
 fn ask(prompt: &str) -> String {
-    eprint!("{prompt}");
-    let _ = std::io::stderr().flush();
+    errprint!("{prompt}");
     let mut line = String::new();
     let _ = std::io::stdin().lock().read_line(&mut line);
     line.trim().to_owned()
@@ -331,10 +330,10 @@ pub(crate) fn printer(json: bool) -> Observer {
     Box::new(move |event: &Event| {
         if json {
             if let Ok(line) = serde_json::to_string(event) {
-                println!("{line}");
+                outln!("{line}");
             }
         } else if let Some(line) = human(&event.kind) {
-            println!("{line}");
+            outln!("{line}");
         }
     })
 }
@@ -377,6 +376,6 @@ fn human(kind: &EventKind) -> Option<String> {
 }
 
 fn bad_input(err: &dyn std::fmt::Display) -> u8 {
-    eprintln!("keyturn: {err}");
+    errln!("keyturn: {err}");
     exit::BAD_INPUT
 }

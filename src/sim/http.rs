@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 
+use super::echo::{self, Reflection};
 use super::faults::{FaultAction, Faults};
 use super::state::{LoggedRequest, SimState};
 use super::{Vendor, github, heroku, infisical};
@@ -66,15 +67,29 @@ async fn vendor_layer(State(ctx): State<Ctx>, request: Request, next: Next) -> R
         std::future::pending::<()>().await;
     }
     let mut response = match fault {
+        Some(FaultAction::Echo) => {
+            let (request, reflection) = Reflection::of(request).await;
+            let answer = handle(&ctx, request, next, &path).await;
+            reflection.into_error(answer).await
+        }
+        Some(FaultAction::Reflect(status)) => {
+            let (_, reflection) = Reflection::of(request).await;
+            reflection.answer(ctx.vendor, status)
+        }
         Some(action) => fault_response(ctx.vendor, &action),
-        None => match precheck(&ctx, request.headers(), &path) {
-            Some(refusal) => refusal,
-            None => next.run(request).await,
-        },
+        None => handle(&ctx, request, next, &path).await,
     };
     stamp_headers(&ctx, response.headers_mut(), incoming_id.as_ref());
     log(&ctx, &method, &path, response.status().as_u16());
     response
+}
+
+/// The normal answer: the vendor-wide refusals, then the route.
+async fn handle(ctx: &Ctx, request: Request, next: Next, path: &str) -> Response {
+    match precheck(ctx, request.headers(), path) {
+        Some(refusal) => refusal,
+        None => next.run(request).await,
+    }
 }
 
 fn log(ctx: &Ctx, method: &str, path: &str, status: u16) {
@@ -115,7 +130,12 @@ fn fault_response(vendor: Vendor, action: &FaultAction) -> Response {
         )
             .into_response(),
         FaultAction::Drop => dropped_connection(),
-        FaultAction::Hang => StatusCode::GATEWAY_TIMEOUT.into_response(),
+        FaultAction::Huge { bytes } => echo::huge(*bytes),
+        FaultAction::Endless => echo::endless(),
+        // Both read the request first: answered in `vendor_layer`.
+        FaultAction::Reflect(_) | FaultAction::Echo | FaultAction::Hang => {
+            StatusCode::GATEWAY_TIMEOUT.into_response()
+        }
     }
 }
 
