@@ -84,8 +84,8 @@ fn farewell(session: &Session) -> String {
 
 /// `tracing` to a file under the state dir: the screen belongs to the TUI. The file is 0600
 /// and not opened through a link; every line is redacted (a store's read error quotes the
-/// vendor).
-fn log_to_file(path: &Path) -> anyhow::Result<()> {
+/// vendor). Public so tests can read what a session logged.
+pub fn log_to_file(path: &Path) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
         crate::private_files::create_dirs(dir)?;
     }
