@@ -8,14 +8,13 @@
 mod common;
 
 use std::path::Path;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use keyturn::sim::{FaultRule, Scenario, SimHandle};
 use keyturn::vendors::VendorError;
 
 /// Memory measurements must not overlap.
-static ALONE: Mutex<()> = Mutex::new(());
+static ALONE: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 const MIB: u64 = 1024 * 1024;
 
@@ -51,9 +50,7 @@ fn assert_too_large(err: &VendorError, limit: &str) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn huge_and_endless_answers_fail_fast_and_memory_stays_flat() {
-    let _alone = ALONE
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _alone = ALONE.lock().await;
     let (sim, vendors) = common::sim::connect(Scenario::InSync).await;
     let app = sim.state().app_names()[0].clone();
     vendors.heroku.config_vars(&app).await.unwrap();
@@ -99,9 +96,7 @@ async fn huge_and_endless_answers_fail_fast_and_memory_stays_flat() {
 /// 2 (could not tell), each app's error names the limit, and its peak memory stays small.
 #[tokio::test(flavor = "multi_thread")]
 async fn keyturn_check_survives_a_gigabyte_and_an_endless_answer() {
-    let _alone = ALONE
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _alone = ALONE.lock().await;
     let sim = common::start(Scenario::InSync).await;
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("keyturn.toml"), sim.config_toml()).unwrap();

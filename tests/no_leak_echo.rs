@@ -229,7 +229,7 @@ async fn a_killed_and_resumed_rotation_leaks_nothing() {
     )];
     let _quiet = common::crash::kill_switch(|_| false);
     let engine = walk.engine(ROTATION, plan, Some("store_vault"));
-    common::crash::confirm_until_killed(engine).await;
+    Box::pin(common::crash::confirm_until_killed(engine)).await;
     let path = journal::list_sessions(&walk.dir.path().join("sessions"))
         .pop()
         .unwrap();

@@ -6,6 +6,8 @@
 
 mod common;
 
+use std::os::unix::fs::PermissionsExt as _;
+
 use common::echo::{ECHOED, assert_no_window, every_secret, files_under, only, reflect};
 use common::tui::{Harness, render};
 use keyturn::config::keymap::Action;
@@ -103,7 +105,6 @@ async fn no_screen_and_no_log_line_shows_an_echoed_token() {
     keyturn::tui::log_to_file(&log).unwrap();
     a_refused_path_b_and_a_failing_panel(&log).await;
     a_rotation_rolled_back().await;
-    use std::os::unix::fs::PermissionsExt as _;
     let mode = std::fs::metadata(&log).unwrap().permissions().mode();
     assert_eq!(mode & 0o777, 0o600, "keyturn.log is private");
 }

@@ -3,6 +3,8 @@
 //! calls fail with such an answer. Plus the canary: no token value, and no 8-character
 //! window of one, in a text.
 
+use std::fmt::Write as _;
+
 use keyturn::redact::WINDOW;
 use keyturn::sim::{FaultAction, FaultRule, Faults, SimHandle, Vendor};
 
@@ -91,7 +93,7 @@ pub fn files_under(dir: &std::path::Path) -> String {
         if path.is_dir() {
             text.push_str(&files_under(&path));
         } else {
-            text.push_str(&format!("\n== {}\n", path.display()));
+            let _ = writeln!(text, "\n== {}", path.display());
             text.push_str(&String::from_utf8_lossy(&std::fs::read(&path).unwrap()));
         }
     }
