@@ -10,6 +10,7 @@
 pub mod credentials;
 mod fields;
 pub mod keymap;
+mod read;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 pub use fields::{AppList, BaseUrl, RepoSlug, SecretName};
+pub use read::read_text;
 
 /// The whole configuration, validated.
 #[derive(Debug, Clone, Deserialize)]
@@ -209,6 +211,10 @@ pub enum ConfigError {
     },
     #[error("{location}: {message}")]
     Invalid { location: Location, message: String },
+    #[error("{path}: is a directory, not a config file — pass the file itself, e.g. --config {}", .path.join("keyturn.toml").display(), path = .path.display())]
+    Directory { path: PathBuf },
+    #[error("{path}: {what} — a config needs at least [secret], [vault], [github] and [heroku]; examples/keyturn.toml is a complete one", path = .path.display())]
+    Empty { path: PathBuf, what: &'static str },
 }
 
 /// `file:line:column` of a problem in a text file (1-based).
@@ -269,10 +275,10 @@ impl Config {
 
     /// Reads and validates the config file at `path`.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text = read_text(path)?;
+        if text.trim().is_empty() {
+            return Err(read::empty(path));
+        }
         Config::parse(&text, path)
     }
 
@@ -299,19 +305,14 @@ pub fn search_paths() -> Vec<PathBuf> {
     paths
 }
 
-/// Picks the config file: `explicit` if given (it must exist), else the first of `candidates`.
+/// Picks the config file: `explicit` if given (it must exist; what it is, [`Config::load`]
+/// says), else the first of `candidates`.
 pub fn locate(explicit: Option<&Path>, candidates: &[PathBuf]) -> Result<PathBuf, ConfigError> {
     if let Some(path) = explicit {
-        if path.is_file() {
+        if path.exists() {
             return Ok(path.to_owned());
         }
-        return Err(ConfigError::Read {
-            path: path.to_owned(),
-            source: std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "no such file (given with --config)",
-            ),
-        });
+        return Err(read::not_found(path, "given with --config"));
     }
     candidates
         .iter()

@@ -7,7 +7,9 @@
 pub mod cli;
 pub mod config;
 pub mod drift;
+pub mod private_files;
 pub mod probe_workflow;
+pub mod redact;
 pub mod report;
 pub mod runbook;
 pub mod secret;

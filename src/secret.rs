@@ -6,6 +6,9 @@
 //! leaves the type only through the narrow, named methods below; `grep -n "fn bearer_header\|fn seal\|fn for_clipboard\|fn reveal\|fn expose_for_store_write"`
 //! lists every one of them.
 //!
+//! Every value is also registered for redaction ([`crate::redact`]) the moment it is
+//! wrapped, so a vendor that echoes it back finds it masked in every sink.
+//!
 //! Fingerprints are an HMAC-SHA-256 of the value under a random key drawn once per process:
 //! they compare copies within one run and mean nothing outside it.
 
@@ -45,11 +48,15 @@ fn process_key() -> &'static [u8; 32] {
 }
 
 impl Token {
-    /// Wraps a token value. Surrounding whitespace (a pasted newline) is trimmed.
+    /// Wraps a token value. Surrounding whitespace (a pasted newline) is trimmed. The value
+    /// is registered with [`crate::redact`], so no text keyturn shows or writes from now on
+    /// can carry it, whatever a vendor echoes.
     pub fn new(value: impl Into<String>) -> Self {
         let raw = Zeroizing::new(value.into());
+        let value = raw.trim();
+        crate::redact::register(value);
         Token {
-            value: SecretString::from(raw.trim().to_owned()),
+            value: SecretString::from(value.to_owned()),
         }
     }
 
@@ -326,8 +333,10 @@ mod process_tests {
     const KNOWN: &str = "HRKU-known-value-for-cross-process-fingerprints";
 
     /// Run in a child process by `fingerprint_differs_between_processes`; prints the
-    /// child's fingerprint of a known value.
+    /// child's fingerprint of a known value (to the test harness's stdout, which the parent
+    /// reads: not keyturn output).
     #[test]
+    #[allow(clippy::disallowed_macros)]
     fn print_known_fingerprint() {
         if std::env::var_os("KEYTURN_FP_CHILD").is_some() {
             println!("FP={}", Token::new(KNOWN).fingerprint());

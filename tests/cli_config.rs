@@ -143,3 +143,56 @@ fn postmortem_command_writes_from_a_journal_including_interrupted_sessions() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// stderr of `keyturn --config PATH config check`, which must exit 2.
+fn config_error(path: &std::path::Path) -> String {
+    let out = keyturn()
+        .args(["--config", path.to_str().unwrap(), "config", "check"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn each_unreadable_config_gets_its_own_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let latin1 = dir.path().join("latin1.toml");
+    std::fs::write(&latin1, b"[secret]\nname = \"HE\xffROKU\"\n").unwrap();
+    let err = config_error(&latin1);
+    assert!(
+        err.contains("latin1.toml:2:11: not UTF-8 text: byte 0xFF"),
+        "{err}"
+    );
+
+    let out = keyturn()
+        .args(["runbooks", "validate", latin1.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("latin1.toml:2:11: not UTF-8 text"), "{err}");
+
+    let err = config_error(dir.path());
+    assert!(err.contains("is a directory, not a config file"), "{err}");
+    assert!(err.contains("keyturn.toml"), "{err}");
+
+    let err = config_error(std::path::Path::new("/dev/null"));
+    assert!(
+        err.contains("/dev/null: is a device with nothing to read"),
+        "{err}"
+    );
+    let empty = dir.path().join("empty.toml");
+    std::fs::write(&empty, "\n").unwrap();
+    let err = config_error(&empty);
+    assert!(
+        err.contains("empty.toml: is empty — a config needs"),
+        "{err}"
+    );
+
+    let missing = dir.path().join("missing.toml");
+    let err = config_error(&missing);
+    assert!(err.contains("no such file (given with --config)"), "{err}");
+    for other in [&latin1, &empty] {
+        assert!(!config_error(other).contains("no such file"));
+    }
+}

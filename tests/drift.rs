@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_macros)]
 //! The drift audit against routed fakes of the three vendors: each situation gets the right
 //! diagnosis, each distinct value is validated once, and the snapshot carries no value.
 

@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_macros)]
 //! Every simulator scenario gives the right diagnosis and `keyturn check` exit code.
 
 mod common;

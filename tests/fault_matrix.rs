@@ -1,4 +1,4 @@
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::disallowed_macros)]
 //! The fault matrix (issue "Safety under faults"): every request the rotation and each
 //! drift-recovery path make, broken in every fault class (401, 403, 404, 429 + Retry-After,
 //! 500, a transient 503, hang, dropped connection, malformed body, and for writes the

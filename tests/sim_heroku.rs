@@ -111,15 +111,31 @@ async fn authorization_lifecycle_create_list_get_revoke() {
     assert_eq!((status, gone["id"].as_str()), (404, Some("not_found")));
 }
 
+/// `heroku authorizations:create --description "For use with Anvil"` (the example of the
+/// CLI's own docs) sends exactly this body, with no `scope`; Heroku answers a global
+/// authorization (`Scope: global`), so the simulator does too. An empty scope is refused.
 #[tokio::test]
-async fn create_requires_scope_and_regenerate_kills_the_old_token() {
+async fn create_without_scope_is_global_and_regenerate_kills_the_old_token() {
     let sim = start(Scenario::InSync).await;
     let op = sim.credentials().heroku_operator_token.clone();
     let base = sim.heroku_url();
+    let cli_body = r#"{"description":"For use with Anvil"}"#;
     let r = client()
         .post(format!("{base}/oauth/authorizations"))
         .bearer_auth(&op)
-        .json(&json!({}));
+        .header("accept", "application/vnd.heroku+json; version=3")
+        .header("content-type", "application/json")
+        .body(cli_body);
+    let (status, _, created) = parts(r.send().await.unwrap()).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["scope"], json!(["global"]));
+    assert_eq!(created["description"], "For use with Anvil");
+    let token = created["access_token"]["token"].as_str().unwrap();
+    assert!(sim.state().token_is_valid(token));
+    let r = client()
+        .post(format!("{base}/oauth/authorizations"))
+        .bearer_auth(&op)
+        .json(&json!({"scope": []}));
     assert_eq!(r.send().await.unwrap().status(), 422);
     let live = sim
         .state()

@@ -246,3 +246,49 @@ fn below_80x24_says_so_and_resizing_brings_the_screen_back() {
     assert!(out.status.success(), "resize-window failed: {out:?}");
     tmux.wait("the full screen after resizing", first_screen);
 }
+
+/// `keyturn demo` under `umask 000`, in its default folder: the state folder, the demo
+/// folder, `keyturn.log`, the journal, the lock and the postmortem are all 0600 files in
+/// 0700 folders.
+#[test]
+fn the_demo_under_umask_000_writes_only_private_files() {
+    let program = Path::new(env!("CARGO_BIN_EXE_keyturn")).to_str().unwrap();
+    let script = "umask 000; exec \"$0\" demo";
+    let Some(tmux) = Tmux::run(Path::new("/bin/sh"), &["-c", script, program], 120, 40) else {
+        return;
+    };
+    tmux.wait("the first screen", first_screen);
+    tmux.key("Enter");
+    tmux.wait("the recovery to finish", recovered);
+    tmux.key("q");
+    assert_eq!(tmux.wait_exit(), "0", "keyturn's exit status");
+    let keyturn = tmux.state_dir().join("keyturn");
+    let demo = keyturn.join("demo");
+    assert!(
+        demo.join("keyturn.log").is_file(),
+        "the log is in {}",
+        demo.display()
+    );
+    assert_eq!(postmortems(&demo).len(), 1);
+    let mut checked = Vec::new();
+    let mut pending = vec![keyturn];
+    while let Some(path) = pending.pop() {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::symlink_metadata(&path)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        if path.is_dir() {
+            assert_eq!(mode, 0o700, "{}", path.display());
+            pending.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            assert_eq!(mode, 0o600, "{}", path.display());
+            checked.push(path);
+        }
+    }
+    assert!(
+        checked.len() >= 4,
+        "the log, the journal, the lock and the postmortem: {checked:?}"
+    );
+}

@@ -140,7 +140,7 @@ pub(crate) fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 }
 
 fn bad_input(err: &dyn std::fmt::Display) -> u8 {
-    eprintln!("keyturn: {err}");
+    errln!("keyturn: {err}");
     exit::BAD_INPUT
 }
 
@@ -168,10 +168,10 @@ pub async fn run_with(config: &Config, creds: &Credentials, options: &CheckOptio
     };
     let code = audit.diagnosis.exit_code();
     if options.json {
-        println!("{}", render_json(&audit, &vendors));
+        outln!("{}", render_json(&audit, &vendors));
     } else {
-        print!("{}", render_table(&audit));
-        println!("{}", render_budgets(&vendors));
+        out!("{}", render_table(&audit));
+        outln!("{}", render_budgets(&vendors));
     }
     code
 }
@@ -192,7 +192,7 @@ async fn probed_audit(
         drift::audit_with_probe(vendors, config, AuditOptions::default(), &request, &show).await;
     progress.finish();
     if let Some(ProbeReport::Failed(failure)) = &audit.snapshot.probe {
-        eprintln!("keyturn: probe failed: {}", failure.message);
+        errln!("keyturn: probe failed: {}", failure.message);
     }
     Ok(audit)
 }

@@ -14,20 +14,20 @@ pub fn check(explicit: Option<&Path>) -> u8 {
     let mut config = match Config::discover(explicit) {
         Ok(config) => config,
         Err(err) => {
-            eprintln!("keyturn: {err}");
+            errln!("keyturn: {err}");
             return exit::BAD_INPUT;
         }
     };
     if let Err(err) =
         config.apply_env_overrides(env.vars.get("INFISICAL_API_URL").map(String::as_str))
     {
-        eprintln!("keyturn: {err}");
+        errln!("keyturn: {err}");
         return exit::BAD_INPUT;
     }
     let creds = credentials::resolve(&env);
-    print!("{}", render(&config, &creds));
+    out!("{}", render(&config, &creds));
     if creds.heroku.is_none() || creds.vault.is_none() {
-        eprintln!(
+        errln!(
             "keyturn: a required credential is missing (Heroku and Infisical are required; see `keyturn --help`)"
         );
         return exit::BAD_INPUT;

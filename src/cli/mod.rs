@@ -1,6 +1,10 @@
 //! The command line: argument parsing and dispatch. This is the binary's edge, so errors
 //! become `anyhow` reports and exit codes here and nowhere else.
 
+// First, so its macros (`outln!`, `errln!`, …) are in scope in every module below.
+#[macro_use]
+pub mod out;
+
 pub mod check;
 mod config_cmd;
 mod postmortem_cmd;
@@ -119,7 +123,7 @@ pub mod exit {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     if let Err(why) = crate::secret::harden_process() {
-        eprintln!("keyturn: warning: could not make the process non-dumpable: {why}");
+        errln!("keyturn: warning: could not make the process non-dumpable: {why}");
     }
     let cli = Cli::parse();
     let command = cli

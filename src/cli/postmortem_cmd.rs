@@ -40,7 +40,7 @@ pub fn run(args: &PostmortemArgs, config: Option<&Path>) -> u8 {
     match write(args, config) {
         Ok(()) => exit::OK,
         Err(err) => {
-            eprintln!("keyturn: {err:#}");
+            errln!("keyturn: {err:#}");
             exit::BAD_INPUT
         }
     }
@@ -68,7 +68,7 @@ fn write(args: &PostmortemArgs, config: Option<&Path>) -> anyhow::Result<()> {
     }
     let pm = postmortem::render(&events);
     if args.stdout {
-        print!("{}", pm.markdown);
+        out!("{}", pm.markdown);
         return Ok(());
     }
     let dir = match &args.dir {
@@ -84,7 +84,7 @@ fn write(args: &PostmortemArgs, config: Option<&Path>) -> anyhow::Result<()> {
     } else {
         "UNRESOLVED"
     };
-    println!("postmortem written: {} ({state})", written.display());
+    outln!("postmortem written: {} ({state})", written.display());
     Ok(())
 }
 

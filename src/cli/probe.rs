@@ -37,14 +37,14 @@ pub fn run(command: &ProbeCommand) -> u8 {
     let text = match probe_workflow::render(secret, environment.as_deref()) {
         Ok(text) => text,
         Err(err) => {
-            eprintln!("keyturn: {err}");
+            errln!("keyturn: {err}");
             return exit::BAD_INPUT;
         }
     };
     match std::io::stdout().lock().write_all(text.as_bytes()) {
         // `keyturn probe print | head` closing the pipe early is not an error.
         Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => {
-            eprintln!("keyturn: cannot write the workflow: {err}");
+            errln!("keyturn: cannot write the workflow: {err}");
             exit::BAD_INPUT
         }
         _ => exit::OK,

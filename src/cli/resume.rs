@@ -69,7 +69,7 @@ pub fn run(args: &ResumeArgs) -> u8 {
     }
     match show(args) {
         Ok(text) => {
-            print!("{text}");
+            out!("{text}");
             exit::OK
         }
         Err(err) => bad_input(&err),
@@ -151,7 +151,7 @@ pub async fn continue_with(args: &ResumeArgs, config: Config, creds: &Credential
     match Box::pin(run::walk(&walk_args, engine)).await {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("keyturn: {err:#}");
+            errln!("keyturn: {err:#}");
             exit::DRIFT_OR_FAILED
         }
     }
@@ -293,6 +293,6 @@ fn advice(s: &Summary, vault_written: bool) -> String {
 }
 
 fn bad_input(err: &dyn std::fmt::Display) -> u8 {
-    eprintln!("keyturn: {err}");
+    errln!("keyturn: {err}");
     exit::BAD_INPUT
 }

@@ -4,7 +4,7 @@
 //! `--confirm-irreversible` or typed on stdin. Exit 0 done, 1 failed (stores consistent),
 //! 2 bad input.
 
-use std::io::{BufRead as _, Write as _};
+use std::io::BufRead as _;
 use std::path::PathBuf;
 
 use crate::config::Config;
@@ -127,7 +127,7 @@ pub async fn drive(args: &RunArgs, runbook: Runbook, config: Config, creds: &Cre
     match Box::pin(walk(args, engine)).await {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("keyturn: {err:#}");
+            errln!("keyturn: {err:#}");
             exit::DRIFT_OR_FAILED
         }
     }
@@ -195,7 +195,7 @@ fn watch_interrupts(journal_path: &std::path::Path) -> tokio::task::JoinHandle<(
             _ = tokio::signal::ctrl_c() => {},
             _ = term.recv() => {},
         }
-        eprintln!(
+        errln!(
             "\nkeyturn: interrupted. Nothing is lost: every step so far is in {journal}.\n  \
              keyturn resume {session}              shows where it stopped and what exists\n  \
              keyturn resume {session} --continue   takes it up"
@@ -216,14 +216,20 @@ async fn walk_to_the_end(args: &RunArgs, mut engine: Engine) -> anyhow::Result<u
         if !word_checked && matches!(pending, Pending::Confirm { .. }) {
             word_checked = true;
             if let Some(refusal) = missing_word(args, &engine) {
-                eprintln!("keyturn: {refusal}");
+                errln!("keyturn: {refusal}");
                 engine.command(Command::Stop { reason: refusal }).await?;
                 return Ok(exit::BAD_INPUT);
             }
         }
         let command = match pending {
             Pending::Finished(outcome) => {
-                append_audit(&engine, outcome).await;
+                let appended = append_audit(&engine, outcome).await;
+                if !appended || engine.report_failed() {
+                    errln!(
+                        "keyturn: the session ended {outcome:?}, but a report is missing (see above): exit 1 so a scheduler notices; the stores are as the end message says"
+                    );
+                    return Ok(exit::DRIFT_OR_FAILED);
+                }
                 return Ok(code_for(outcome, engine.diagnosis()));
             }
             Pending::Confirm {
@@ -235,7 +241,7 @@ async fn walk_to_the_end(args: &RunArgs, mut engine: Engine) -> anyhow::Result<u
             Pending::Failed { step, error } => on_failure(&engine, &step, &error),
         };
         if let Err(err) = engine.command(command).await {
-            eprintln!("keyturn: {err}");
+            errln!("keyturn: {err}");
             if !args.yes && matches!(err, crate::runbook::engine::EngineError::WrongWord(_)) {
                 continue;
             }
@@ -265,11 +271,11 @@ fn missing_word(args: &RunArgs, engine: &Engine) -> Option<String> {
 
 /// The audit line for how the session ended. A completed rotation's line was written by
 /// its own `write_audit_entry` step, so it is not written twice; a session that wrote
-/// nothing gets none. A failure to append is said, never turned into a failed session.
-async fn append_audit(engine: &Engine, outcome: Outcome) {
+/// nothing gets none. A failure to append is said (false), never undoes the session.
+async fn append_audit(engine: &Engine, outcome: Outcome) -> bool {
     let rotation = engine.runbook().id() == "heroku-token-rotation";
     if engine.dry_run() || (rotation && outcome == Outcome::Completed) || !engine.wrote_anything() {
-        return;
+        return true;
     }
     let result: anyhow::Result<()> = async {
         let events = journal::read(engine.journal_path())?;
@@ -280,11 +286,15 @@ async fn append_audit(engine: &Engine, outcome: Outcome) {
         Ok(())
     }
     .await;
-    if let Err(err) = result {
-        eprintln!(
-            "keyturn: warning: the audit entry could not be appended to {}: {err:#} — add it by hand; the stores are as the session left them",
-            engine.config().audit.path.display()
-        );
+    match result {
+        Ok(()) => true,
+        Err(err) => {
+            errln!(
+                "keyturn: warning: the audit entry could not be appended to {}: {err:#} — add it by hand; the stores are as the session left them",
+                engine.config().audit.path.display()
+            );
+            false
+        }
     }
 }
 
@@ -309,7 +319,7 @@ async fn add_notes(args: &RunArgs, engine: &mut Engine) -> anyhow::Result<()> {
 /// Non-interactive failure handling: roll back what can be undone, else stop as is (the
 /// session stays resumable).
 fn on_failure(engine: &Engine, step: &str, error: &str) -> Command {
-    eprintln!("keyturn: step {step} failed: {error}");
+    errln!("keyturn: step {step} failed: {error}");
     if engine.can_roll_back() {
         Command::RollBack
     } else {
@@ -329,7 +339,7 @@ fn answer(
     confirm: &ConfirmPrompt,
 ) -> Command {
     for change in preview {
-        eprintln!("    about to change {change}");
+        errln!("    about to change {change}");
     }
     match confirm {
         ConfirmPrompt::Typed(word) => match &args.confirm_irreversible {
@@ -359,8 +369,7 @@ fn answer(
 }
 
 fn ask(prompt: &str) -> String {
-    eprint!("{prompt}");
-    let _ = std::io::stderr().flush();
+    errprint!("{prompt}");
     let mut line = String::new();
     let _ = std::io::stdin().lock().read_line(&mut line);
     line.trim().to_owned()
@@ -379,10 +388,10 @@ pub(crate) fn printer(json: bool) -> Observer {
     Box::new(move |event: &Event| {
         if json {
             if let Ok(line) = serde_json::to_string(event) {
-                println!("{line}");
+                outln!("{line}");
             }
         } else if let Some(line) = human(&event.kind) {
-            println!("{line}");
+            outln!("{line}");
         }
     })
 }
@@ -425,6 +434,6 @@ fn human(kind: &EventKind) -> Option<String> {
 }
 
 fn bad_input(err: &dyn std::fmt::Display) -> u8 {
-    eprintln!("keyturn: {err}");
+    errln!("keyturn: {err}");
     exit::BAD_INPUT
 }

@@ -59,7 +59,7 @@ fn list(dir: Option<&Path>) -> u8 {
                     }
                     Origin::File(path) => format!("file {}", path.display()),
                 };
-                println!(
+                outln!(
                     "{:<28} {:<48} {source}",
                     entry.runbook.id(),
                     entry.runbook.title
@@ -75,7 +75,7 @@ fn validate_all(dir: Option<&Path>) -> u8 {
     match Registry::load(dir) {
         Ok(registry) => {
             for entry in &registry.entries {
-                println!(
+                outln!(
                     "ok  {} ({} steps)",
                     entry.runbook.id(),
                     entry.runbook.steps.len()
@@ -91,7 +91,7 @@ fn validate_files(files: &[PathBuf]) -> u8 {
     let mut code = exit::OK;
     for file in files {
         match loader::load_file(file) {
-            Ok(runbook) => println!(
+            Ok(runbook) => outln!(
                 "ok  {} ({}, {} steps)",
                 file.display(),
                 runbook.id(),
@@ -104,6 +104,6 @@ fn validate_files(files: &[PathBuf]) -> u8 {
 }
 
 fn report(problems: &Problems) -> u8 {
-    eprintln!("{problems}");
+    errln!("{problems}");
     exit::BAD_INPUT
 }

@@ -66,7 +66,7 @@ pub fn run(args: &SimArgs) -> u8 {
     {
         Ok(rt) => rt,
         Err(why) => {
-            eprintln!("keyturn sim: cannot start the async runtime: {why}");
+            errln!("keyturn sim: cannot start the async runtime: {why}");
             return super::exit::BAD_INPUT;
         }
     };
@@ -77,7 +77,7 @@ async fn serve(args: &SimArgs) -> u8 {
     let sim = match Sim::start(args.scenario, args.options()).await {
         Ok(sim) => sim,
         Err(why) => {
-            eprintln!("keyturn sim: {why}");
+            errln!("keyturn sim: {why}");
             return super::exit::BAD_INPUT;
         }
     };
@@ -85,12 +85,16 @@ async fn serve(args: &SimArgs) -> u8 {
         sim.faults().add(rule.clone());
     }
     if args.env {
-        println!("{}", env_lines(&sim));
+        // The simulator's made-up credentials, printed on purpose: not redacted.
+        super::out::print_unredacted(super::out::Stream::Out, &format!("{}\n", env_lines(&sim)));
     } else {
-        println!("{}", banner(&sim, args.scenario));
+        super::out::print_unredacted(
+            super::out::Stream::Out,
+            &format!("{}\n", banner(&sim, args.scenario)),
+        );
     }
     if let Err(why) = tokio::signal::ctrl_c().await {
-        eprintln!("keyturn sim: cannot wait for Ctrl-C: {why}");
+        errln!("keyturn sim: cannot wait for Ctrl-C: {why}");
     }
     sim.shutdown().await;
     super::exit::OK

@@ -180,11 +180,11 @@ fn open_in(
 ) -> u8 {
     match rt.block_on(crate::tui::run(config, creds.clone(), options)) {
         Ok(farewell) => {
-            println!("{farewell}");
+            outln!("{farewell}");
             exit::OK
         }
         Err(err) => {
-            eprintln!("keyturn: {err:#}");
+            errln!("keyturn: {err:#}");
             exit::DRIFT_OR_FAILED
         }
     }
@@ -201,20 +201,29 @@ fn clipboard(config: &Config) -> (ClipboardHandle, ClipboardFactory) {
 
 type ClipboardFactory = Box<dyn FnMut() -> Box<dyn Clipboard> + Send>;
 
+/// `$XDG_STATE_HOME/keyturn/demo`, made keyturn's own (0700, see `private_files`).
 fn demo_dir() -> anyhow::Result<PathBuf> {
-    let sessions = journal::sessions_dir()?;
-    let state = sessions
-        .parent()
-        .map_or_else(|| sessions.clone(), Path::to_path_buf);
-    Ok(state.join("demo"))
+    let dir = state_dir()?.join("demo");
+    crate::private_files::own_dir(&dir)?;
+    Ok(dir)
 }
 
+/// `keyturn.log` in keyturn's state folder, which is made 0700 (an older keyturn left it
+/// 0755).
 fn log_file() -> Option<PathBuf> {
-    let sessions = journal::sessions_dir().ok()?;
-    Some(sessions.parent()?.join("keyturn.log"))
+    let state = state_dir().ok()?;
+    crate::private_files::own_dir(&state).ok()?;
+    Some(state.join("keyturn.log"))
+}
+
+fn state_dir() -> anyhow::Result<PathBuf> {
+    let sessions = journal::sessions_dir()?;
+    Ok(sessions
+        .parent()
+        .map_or_else(|| sessions.clone(), Path::to_path_buf))
 }
 
 fn bad_input(err: &str) -> u8 {
-    eprintln!("keyturn: {err}");
+    errln!("keyturn: {err}");
     exit::BAD_INPUT
 }

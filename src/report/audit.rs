@@ -85,22 +85,21 @@ pub fn contains(path: &Path, entry: &AuditEntry) -> bool {
         .any(|e| e.action == entry.action && e.context == entry.context)
 }
 
-/// Appends one entry to the log at `path` (created if absent) and fsyncs it.
+/// Appends one entry to the log at `path` (created 0600 if absent) and fsyncs it. A
+/// symbolic link at `path` is refused, not followed; the entry's text is redacted.
 pub fn append(path: &Path, entry: &AuditEntry) -> Result<(), ReportError> {
     let err = |source| ReportError::Write {
         path: path.to_owned(),
         source,
     };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(err)?;
+        crate::private_files::create_dirs(dir).map_err(err)?;
     }
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .read(true)
-        .append(true)
-        .open(path)
-        .map_err(err)?;
-    let mut line = serde_json::to_string(entry).map_err(|e| err(std::io::Error::other(e)))?;
+    let mut options = crate::private_files::options();
+    options.create(true).read(true).append(true);
+    let mut file = crate::private_files::open(&options, path).map_err(err)?;
+    let entry = crate::redact::redact_serde(entry.clone());
+    let mut line = serde_json::to_string(&entry).map_err(|e| err(std::io::Error::other(e)))?;
     line.push('\n');
     if !ends_with_newline(&mut file).map_err(err)? {
         line.insert(0, '\n');

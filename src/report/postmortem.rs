@@ -88,7 +88,7 @@ pub fn render(events: &[Event]) -> Postmortem {
         s.session, s.runbook
     );
     Postmortem {
-        markdown: md,
+        markdown: crate::redact::redact(&md).into_owned(),
         detected_at,
         resolved: s.resolved(),
     }

@@ -210,6 +210,8 @@ pub struct Engine {
     pub(crate) github_baseline: Option<chrono::DateTime<chrono::Utc>>,
     /// Report steps (postmortem, audit entry) that failed: said at the end, never undone.
     pub(crate) report_failures: Vec<String>,
+    /// True once a report step failed in this session (the faces exit non-zero for it).
+    pub(crate) report_failed: bool,
     /// The vault's value when the session began (the "old" token of the end message).
     pub(crate) start_fingerprint: Option<crate::secret::Fingerprint>,
     /// The OLD authorization's description (the word its revoke asks for).
@@ -245,6 +247,7 @@ impl Engine {
             rolling_back: false,
             github_baseline: None,
             report_failures: Vec::new(),
+            report_failed: false,
             start_fingerprint: None,
             old_description: None,
             new_description: None,
@@ -269,6 +272,12 @@ impl Engine {
     /// The runbook being walked.
     pub fn runbook(&self) -> &Runbook {
         &self.runbook
+    }
+
+    /// True when a report step (postmortem, audit entry) failed: the stores are as the
+    /// session left them, but a report is missing.
+    pub fn report_failed(&self) -> bool {
+        self.report_failed
     }
 
     /// True when this engine writes nothing.

@@ -2,10 +2,11 @@
 //! moves on, so a crash or a kill at any step leaves a record `keyturn resume` can trust.
 //!
 //! Files live at `$XDG_STATE_HOME/keyturn/sessions/<session-id>.jsonl` (usually
-//! `~/.local/state/keyturn/sessions/`). They hold ids, fingerprints, timestamps and statuses;
-//! never a token (events cannot carry one).
+//! `~/.local/state/keyturn/sessions/`), 0600 in a 0700 folder, opened without following a
+//! symbolic link. They hold ids, fingerprints, timestamps and statuses; never a token
+//! (events cannot carry one, and their free text is redacted).
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
@@ -14,6 +15,7 @@ use chrono::Utc;
 use super::event::{Event, EventKind};
 use super::lock::SessionLock;
 use crate::config::Config;
+use crate::private_files;
 
 /// Why the journal could not be written or read. Names the file.
 #[derive(Debug, thiserror::Error)]
@@ -108,11 +110,9 @@ impl Journal {
             source,
         };
         create_private_dir(dir).map_err(write_err)?;
-        let file = OpenOptions::new()
-            .create_new(true)
-            .append(true)
-            .open(&path)
-            .map_err(write_err)?;
+        let mut options = private_files::options();
+        options.create_new(true).append(true);
+        let file = private_files::open(&options, &path).map_err(write_err)?;
         Ok(Journal {
             path,
             file,
@@ -124,13 +124,12 @@ impl Journal {
     /// Reopens an existing journal to continue it (resume); numbering carries on.
     pub fn reopen(path: &Path) -> Result<Journal, JournalError> {
         let events = read(path)?;
-        let file = OpenOptions::new()
-            .append(true)
-            .open(path)
-            .map_err(|source| JournalError::Write {
-                path: path.to_owned(),
-                source,
-            })?;
+        let mut options = private_files::options();
+        options.append(true);
+        let file = private_files::open(&options, path).map_err(|source| JournalError::Write {
+            path: path.to_owned(),
+            source,
+        })?;
         Ok(Journal {
             path: path.to_owned(),
             file,
@@ -139,12 +138,14 @@ impl Journal {
         })
     }
 
-    /// Appends one event, then flushes and fsyncs; returns the event as written.
+    /// Appends one event, then flushes and fsyncs; returns the event as written. Its free
+    /// text (a step's error, a store's read failure: vendor words) is redacted first, so
+    /// the journal and every observer of the event get the same clean text.
     pub fn append(&mut self, kind: EventKind) -> Result<Event, JournalError> {
         let event = Event {
             seq: self.next_seq,
             at: Utc::now(),
-            kind,
+            kind: crate::redact::redact_serde(kind),
         };
         let mut line = serde_json::to_string(&event).map_err(|e| JournalError::Write {
             path: self.path.clone(),
@@ -216,14 +217,9 @@ pub fn list_sessions(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
+/// The sessions folder and its parents as keyturn's own: 0700 (see [`private_files`]).
 pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))?;
-    }
-    Ok(())
+    private_files::own_dir(dir)
 }
 
 #[cfg(test)]

@@ -48,11 +48,28 @@ pub fn parse_unchecked(text: &str, file: &Path, origin: Origin) -> Result<Runboo
 
 /// Reads, parses and validates the runbook file at `path`.
 pub fn load_file(path: &Path) -> Result<Runbook, Problems> {
-    let text = std::fs::read_to_string(path).map_err(|e| {
-        Problems(vec![Problem {
-            location: crate::config::Location::at(path, "", 0),
-            message: format!("cannot read: {e}"),
-            fix: "check the path and its permissions".to_owned(),
+    let text = crate::config::read_text(path).map_err(|e| {
+        Problems(vec![match e {
+            ConfigError::Invalid { location, message } => Problem {
+                location,
+                message,
+                fix: "runbook files are UTF-8 text".to_owned(),
+            },
+            ConfigError::Directory { .. } => Problem {
+                location: crate::config::Location::at(path, "", 0),
+                message: "is a directory, not a runbook file".to_owned(),
+                fix: "name a .toml file, or pass the directory with --runbook-dir".to_owned(),
+            },
+            ConfigError::Read { source, .. } => Problem {
+                location: crate::config::Location::at(path, "", 0),
+                message: format!("cannot read: {source}"),
+                fix: "check the path and its permissions".to_owned(),
+            },
+            other => Problem {
+                location: crate::config::Location::at(path, "", 0),
+                message: other.to_string(),
+                fix: "check the file".to_owned(),
+            },
         }])
     })?;
     parse(&text, path, Origin::File(path.to_owned()))

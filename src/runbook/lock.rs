@@ -12,7 +12,7 @@
 //! sessions on the same vault secret do.
 
 use std::fmt::Write as _;
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
@@ -41,13 +41,9 @@ impl SessionLock {
             source,
         };
         super::journal::create_private_dir(dir).map_err(io_err)?;
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(io_err)?;
+        let mut options = crate::private_files::options();
+        options.read(true).write(true).create(true).truncate(false);
+        let mut file = crate::private_files::open(&options, &path).map_err(io_err)?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => return Err(busy(config, &path, &mut file)),

@@ -28,6 +28,16 @@ pub enum FaultAction {
     Drop,
     /// 200 with a `Content-Type: application/json` body that is not JSON.
     MalformedJson,
+    /// This status with the vendor's error body whose message repeats the request's
+    /// `Authorization` header and body, as some gateways and APIs do.
+    Reflect(u16),
+    /// The request goes to its handler; if the answer is an error, its message gains the
+    /// request's `Authorization` header and body (an echoing vendor, every error of it).
+    Echo,
+    /// 200 with a JSON-looking body of this many bytes, `Content-Length` announced.
+    Huge { bytes: u64 },
+    /// 200 with a chunked JSON-looking body that never ends.
+    Endless,
 }
 
 /// "The next `times` requests to `vendor` (with `method`, if given) whose path matches
@@ -67,9 +77,10 @@ impl FaultRule {
     }
 
     /// Parses the CLI form `VENDOR[:METHOD]:PATH_REGEX=[after-]ACTION[xTIMES][@N]`, where
-    /// ACTION is a status code, `429:SECS`, `hang`, `drop` or `malformed`; TIMES defaults
-    /// to 1; `@N` fires from the N-th matching request on; `after-` lets the request reach
-    /// the vendor and breaks only its answer.
+    /// ACTION is a status code, `429:SECS`, `hang`, `drop`, `malformed`, `reflect:STATUS`,
+    /// `echo`, `huge[:MIB]` (default 1024) or `endless`; TIMES defaults to 1; `@N` fires
+    /// from the N-th matching request on; `after-` lets the request reach the vendor and
+    /// breaks only its answer.
     /// Examples: `heroku:GET:^/account$=503x2`, `github:PUT:secrets=after-500`,
     /// `heroku:GET:^/account$=drop@3`.
     pub fn parse_spec(spec: &str) -> Result<FaultRule, String> {
@@ -164,24 +175,34 @@ impl FaultRule {
     }
 }
 
-/// `503`, `429:SECS`, `hang`, `drop`, `malformed`.
+/// `503`, `429:SECS`, `hang`, `drop`, `malformed`, `reflect:STATUS`, `echo`, `huge[:MIB]`,
+/// `endless`.
 fn parse_action(text: &str) -> Option<FaultAction> {
     match text.to_ascii_lowercase().as_str() {
         "hang" => Some(FaultAction::Hang),
         "drop" => Some(FaultAction::Drop),
         "malformed" => Some(FaultAction::MalformedJson),
+        "echo" => Some(FaultAction::Echo),
+        "endless" => Some(FaultAction::Endless),
+        "huge" => Some(FaultAction::Huge { bytes: 1 << 30 }),
         other => match other.split_once(':') {
             Some(("429", secs)) => secs
                 .parse()
                 .ok()
                 .map(|retry_after_secs| FaultAction::RateLimited { retry_after_secs }),
-            _ => other
-                .parse()
+            Some(("reflect", status)) => status_code(status).map(FaultAction::Reflect),
+            Some(("huge", mib)) => mib
+                .parse::<u64>()
                 .ok()
-                .filter(|c| (100..600).contains(c))
-                .map(FaultAction::Status),
+                .filter(|m| (1..=1 << 20).contains(m))
+                .map(|m| FaultAction::Huge { bytes: m << 20 }),
+            _ => status_code(other).map(FaultAction::Status),
         },
     }
+}
+
+fn status_code(text: &str) -> Option<u16> {
+    text.parse().ok().filter(|c| (100..600).contains(c))
 }
 
 /// A rule that fired on one request.

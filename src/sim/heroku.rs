@@ -231,23 +231,15 @@ fn expires_in(body: &Value) -> Result<Option<i64>, Response> {
     }
 }
 
+/// The authorization a `POST /oauth/authorizations` body asks for. `scope` is listed as
+/// required in Heroku's schema, but Heroku creates a `["global"]` authorization without
+/// it (the CLI's own `heroku authorizations:create --description …` sends none and shows
+/// `Scope: global`), so only a scope that is there and unusable is refused.
 fn new_authorization(body: &Value) -> Result<SimAuthorization, Response> {
-    let scope: Vec<String> = body
-        .get("scope")
-        .and_then(Value::as_array)
-        .map(|s| {
-            s.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_owned)
-                .collect()
-        })
-        .filter(|s: &Vec<String>| !s.is_empty())
-        .ok_or_else(|| {
-            error_for_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some("Missing required params: scope."),
-            )
-        })?;
+    let scope = match body.get("scope") {
+        None | Some(Value::Null) => vec!["global".to_owned()],
+        Some(given) => requested_scope(given)?,
+    };
     let now = Utc::now();
     Ok(SimAuthorization {
         id: uuid::Uuid::new_v4().to_string(),
@@ -264,6 +256,25 @@ fn new_authorization(body: &Value) -> Result<SimAuthorization, Response> {
         expires_in: expires_in(body)?,
         access_token_id: uuid::Uuid::new_v4().to_string(),
     })
+}
+
+/// A given `scope`: a non-empty list of names, else 422 as Heroku answers.
+fn requested_scope(given: &Value) -> Result<Vec<String>, Response> {
+    given
+        .as_array()
+        .map(|s| {
+            s.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .filter(|s: &Vec<String>| !s.is_empty())
+        .ok_or_else(|| {
+            error_for_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some("Missing required params: scope."),
+            )
+        })
 }
 
 async fn create_authorization(State(ctx): State<Ctx>, headers: HeaderMap, body: Bytes) -> Response {

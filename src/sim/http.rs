@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 
+use super::echo::{self, Reflection};
 use super::faults::{FaultAction, Faults, Fired};
 use super::state::{LoggedRequest, SimState};
 use super::{Vendor, github, heroku, infisical};
@@ -63,6 +64,21 @@ async fn vendor_layer(State(ctx): State<Ctx>, request: Request, next: Next) -> R
     let fault = ctx.faults.take(ctx.vendor, &method, &path);
     let mut response = match fault {
         None => handle(&ctx, request, next, &path).await,
+        Some(Fired {
+            action: FaultAction::Echo,
+            ..
+        }) => {
+            let (request, reflection) = Reflection::of(request).await;
+            let answer = handle(&ctx, request, next, &path).await;
+            reflection.into_error(answer).await
+        }
+        Some(Fired {
+            action: FaultAction::Reflect(status),
+            ..
+        }) => {
+            let (_, reflection) = Reflection::of(request).await;
+            reflection.answer(ctx.vendor, status)
+        }
         Some(Fired { action, after }) => {
             if after {
                 // The vendor does its work (the store changes); only the answer is broken.
@@ -126,7 +142,12 @@ fn fault_response(vendor: Vendor, action: &FaultAction) -> Response {
         )
             .into_response(),
         FaultAction::Drop => dropped_connection(),
-        FaultAction::Hang => StatusCode::GATEWAY_TIMEOUT.into_response(),
+        FaultAction::Huge { bytes } => echo::huge(*bytes),
+        FaultAction::Endless => echo::endless(),
+        // Both read the request first: answered in `vendor_layer`.
+        FaultAction::Reflect(_) | FaultAction::Echo | FaultAction::Hang => {
+            StatusCode::GATEWAY_TIMEOUT.into_response()
+        }
     }
 }
 

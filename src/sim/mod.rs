@@ -12,6 +12,7 @@
 // noise to every route, and none of this is a hot path.
 #![allow(clippy::result_large_err)]
 
+mod echo;
 mod faults;
 mod generate;
 mod github;

@@ -398,6 +398,11 @@ impl SimState {
         }
     }
 
+    /// Every vault access token issued so far (expired ones too): tests look for leaks.
+    pub fn vault_access_tokens(&self) -> Vec<String> {
+        self.lock().vault.access_tokens.keys().cloned().collect()
+    }
+
     pub(crate) fn log(&self, entry: LoggedRequest) {
         self.lock().requests.push(entry);
     }

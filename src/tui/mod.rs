@@ -89,17 +89,19 @@ fn farewell(session: &Session) -> String {
     }
 }
 
-/// `tracing` to a file under the state dir: the screen belongs to the TUI.
-fn log_to_file(path: &Path) -> anyhow::Result<()> {
+/// `tracing` to a file under the state dir: the screen belongs to the TUI. The file is 0600
+/// and not opened through a link; every line is redacted (a store's read error quotes the
+/// vendor). Public so tests can read what a session logged.
+pub fn log_to_file(path: &Path) -> anyhow::Result<()> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        crate::private_files::create_dirs(dir)?;
     }
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
+    let mut options = crate::private_files::options();
+    options.create(true).append(true);
+    let file = crate::private_files::open(&options, path)
+        .map_err(|e| anyhow::anyhow!("{}: cannot open the log: {e}", path.display()))?;
     let subscriber = tracing_subscriber::fmt()
-        .with_writer(std::sync::Mutex::new(file))
+        .with_writer(std::sync::Mutex::new(crate::redact::Redacting(file)))
         .with_ansi(false)
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("KEYTURN_LOG")

@@ -50,11 +50,14 @@ impl<T> Panel<T> {
         }
     }
 
-    /// Applies a poll result: latest wins; a failure keeps the last good value visible.
+    /// Applies a poll result: latest wins; a failure keeps the last good value visible. The
+    /// error (vendor words, already redacted where it was made) is redacted again here,
+    /// where every panel's text enters the screen.
     pub fn update(&mut self, result: Result<T, String>, at: DateTime<Utc>) {
         let next = match result {
             Ok(value) => Panel::Loaded { value, at },
             Err(error) => {
+                let error = crate::redact::redact(&error).into_owned();
                 let last = match std::mem::replace(self, Panel::Idle) {
                     Panel::Loaded { value, .. } => Some(Box::new(value)),
                     Panel::Failed { last, .. } => last,

@@ -240,8 +240,8 @@ async fn read_github(ctx: &Ctx) -> Result<GithubReading, String> {
     };
     let deploy = run.map_err(|e| e.to_string())?.map(|run| DeployReading {
         run_id: run.id,
-        status: run.status,
-        conclusion: run.conclusion,
+        status: run.status.map(clean),
+        conclusion: run.conclusion.map(clean),
         created_at: run.created_at,
     });
     Ok(GithubReading { updated_at, deploy })
@@ -274,7 +274,9 @@ async fn verdict(ctx: &Ctx, token: &Token, fresh: bool) -> Account {
         return account;
     }
     let account = match ctx.vendors.heroku.validate(token).await {
-        Validation::Valid { email } => Account::Valid { email },
+        Validation::Valid { email } => Account::Valid {
+            email: clean(email),
+        },
         Validation::Invalid => Account::Invalid,
         Validation::Unknown(err) => Account::Unknown(err.to_string()),
     };
@@ -284,6 +286,14 @@ async fn verdict(ctx: &Ctx, token: &Token, fresh: bool) -> Account {
         cache.insert(fp, (account.clone(), Instant::now()));
     }
     account
+}
+
+/// A vendor's word shown on a panel (an email, a run status), redacted like every other.
+fn clean(text: String) -> String {
+    match crate::redact::redact(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(clean) => clean,
+    }
 }
 
 fn cached(verdicts: &Verdicts, fp: Fingerprint) -> Option<Account> {

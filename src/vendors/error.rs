@@ -2,10 +2,15 @@
 //! *template*, never a URL that could carry a name or query worth hiding), the status and
 //! the vendor's own error id/message when there is one, and a hint saying what to do next.
 //!
-//! No variant holds a [`crate::secret::Token`] or any response body: a test formats every
-//! variant produced by requests made with a canary token and checks the canary is absent.
+//! No variant holds a [`crate::secret::Token`] or any response body, and the vendor's own
+//! words (its message, a run status) are [`VendorText`]: shown only redacted and cut to a
+//! readable length, so a vendor or gateway that echoes the request's credentials cannot
+//! put them on any screen or into any file. A test formats every variant produced by
+//! requests made with a canary token and checks the canary is absent.
 
 use std::fmt;
+
+use crate::redact::VendorText;
 
 /// Which vendor answered (or failed to).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -50,7 +55,7 @@ pub enum VendorError {
         status: u16,
         /// The vendor's error id (`unauthorized`, `TokenError`, …) when it sent one.
         id: Option<String>,
-        message: String,
+        message: VendorText,
         hint: String,
     },
     /// Still rate limited after the allowed retries.
@@ -79,6 +84,18 @@ pub enum VendorError {
         vendor: Vendor,
         call: Call,
         detail: String,
+    },
+    /// The answer's body passed keyturn's ceiling (see `MAX_BODY_BYTES`); it was not read on.
+    #[error(
+        "{vendor} {call}: the answer is larger than keyturn's limit of {}{} — no real answer is this big, so the vendor or a proxy in front of it misbehaves; keyturn stopped reading. Try again, and report it if it persists", super::http::human_bytes(*limit_bytes), .declared.map(|n| format!(" (Content-Length {n})")).unwrap_or_default()
+    )]
+    BodyTooLarge {
+        vendor: Vendor,
+        call: Call,
+        status: u16,
+        limit_bytes: u64,
+        /// The answer's `Content-Length`, when it sent one.
+        declared: Option<u64>,
     },
     /// The answer was not the JSON we expected.
     #[error(
@@ -113,7 +130,7 @@ pub enum VendorError {
     )]
     FollowTimeout {
         run_id: u64,
-        status: String,
+        status: VendorText,
         waited_secs: u64,
     },
     #[error(
@@ -128,7 +145,8 @@ impl VendorError {
         match self {
             VendorError::Status { status, .. }
             | VendorError::RateLimited { status, .. }
-            | VendorError::Decode { status, .. } => Some(*status),
+            | VendorError::Decode { status, .. }
+            | VendorError::BodyTooLarge { status, .. } => Some(*status),
             _ => None,
         }
     }
@@ -182,6 +200,18 @@ pub(crate) fn hint(vendor: Vendor, status: u16, id: Option<&str>) -> String {
     text.to_owned()
 }
 
+/// The vendor's error id when it is one (`unauthorized`, `TokenError`): a short name.
+/// Anything else in that field (an echoed header, a sentence) is dropped, not shown.
+pub(crate) fn error_id(raw: Option<String>) -> Option<String> {
+    raw.filter(|id| {
+        id.len() <= 64
+            && id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+            && matches!(crate::redact::redact(id), std::borrow::Cow::Borrowed(_))
+    })
+}
+
 /// The vendors' error bodies: Heroku `{id, message}`, GitHub `{message}`, Infisical
 /// `{error, message}`.
 #[derive(Debug, Default, serde::Deserialize)]
@@ -199,8 +229,13 @@ pub(crate) fn status_text(status: u16) -> String {
         .to_owned()
 }
 
-/// The causes of a transport error, without the URL.
+/// The causes of a transport error, without the URL, redacted (they are not the vendor's
+/// words, but a proxy's reset message could be).
 pub(crate) fn error_chain(err: &reqwest::Error) -> String {
+    crate::redact::redact(&raw_error_chain(err)).into_owned()
+}
+
+fn raw_error_chain(err: &reqwest::Error) -> String {
     let mut parts = Vec::new();
     let mut source = std::error::Error::source(err);
     while let Some(cause) = source {

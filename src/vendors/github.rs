@@ -23,6 +23,9 @@ mod follow;
 pub use dispatch::DispatchedRun;
 pub use follow::{FollowOptions, WatchStop};
 
+/// The ceiling of one job's log: 16 MiB (other answers get 4 MiB).
+pub const JOB_LOG_MAX_BYTES: usize = 16 * 1024 * 1024;
+
 /// The repository's sealed-box public key.
 #[derive(Debug, Clone, Deserialize)]
 pub struct RepoPublicKey {
@@ -269,14 +272,13 @@ impl GithubClient {
             .jobs)
     }
 
-    /// `GET …/actions/jobs/{job_id}/logs` as text (redirects are followed).
+    /// `GET …/actions/jobs/{job_id}/logs` as text (redirects are followed), at most
+    /// [`JOB_LOG_MAX_BYTES`]: a log is the one answer that may be long.
     pub async fn job_logs(&self, job_id: u64) -> Result<String, VendorError> {
         let path = self.path(&format!("/actions/jobs/{job_id}/logs"));
         let template = "/repos/{owner}/{repo}/actions/jobs/{job_id}/logs";
-        let answer = self
-            .http
-            .send(&Request::new(Method::GET, template, path), Some(&self.auth))
-            .await?;
+        let req = Request::new(Method::GET, template, path).max_body(JOB_LOG_MAX_BYTES);
+        let answer = self.http.send(&req, Some(&self.auth)).await?;
         Ok(String::from_utf8_lossy(&answer.body).into_owned())
     }
 }

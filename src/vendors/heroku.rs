@@ -16,6 +16,10 @@ use super::error::{Vendor, VendorError};
 use super::http::{Http, HttpOptions, RateBudget, Request, bearer};
 use crate::secret::Token;
 
+/// The ceiling of a config-vars answer: 1 MiB, 32 times Heroku's own 32 KB limit on an
+/// app's config vars; the drift audit reads many apps at once, so this one is kept small.
+pub const CONFIG_VARS_MAX_BYTES: usize = 1024 * 1024;
+
 /// `GET /account`, the fields keyturn shows.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Account {
@@ -278,11 +282,12 @@ impl HerokuClient {
         }
     }
 
-    /// `GET /apps/{app}/config-vars`.
+    /// `GET /apps/{app}/config-vars` (at most [`CONFIG_VARS_MAX_BYTES`]).
     pub async fn config_vars(&self, app: &str) -> Result<ConfigVars, VendorError> {
         let path = format!("/apps/{app}/config-vars");
-        self.get(Request::new(Method::GET, "/apps/{app}/config-vars", path))
-            .await
+        let req = Request::new(Method::GET, "/apps/{app}/config-vars", path)
+            .max_body(CONFIG_VARS_MAX_BYTES);
+        self.get(req).await
     }
 
     /// `PATCH /apps/{app}/config-vars` with every change of this app in one body
@@ -297,7 +302,9 @@ impl HerokuClient {
             .map(|(key, value)| (*key, value.map(Token::expose_for_store_write)))
             .collect();
         let path = format!("/apps/{app}/config-vars");
-        let req = Request::new(Method::PATCH, "/apps/{app}/config-vars", path).json(&body);
+        let req = Request::new(Method::PATCH, "/apps/{app}/config-vars", path)
+            .json(&body)
+            .max_body(CONFIG_VARS_MAX_BYTES);
         self.get(req).await
     }
 
@@ -347,12 +354,14 @@ fn captured(
     }
 }
 
-/// A failure after which the authorization may exist: no answer, a 5xx, or an unreadable 2xx.
+/// A failure after which the authorization may exist: no answer, a 5xx, or an unreadable
+/// (or oversized) 2xx.
 fn is_ambiguous(err: &VendorError) -> bool {
     match err {
         VendorError::Timeout { .. }
         | VendorError::Connection { .. }
-        | VendorError::Decode { .. } => true,
+        | VendorError::Decode { .. }
+        | VendorError::BodyTooLarge { .. } => true,
         VendorError::Status { status, .. } => *status >= 500,
         _ => false,
     }

@@ -1,7 +1,8 @@
 //! The plumbing all three clients share: timeouts, retries with jittered backoff for
 //! idempotent calls only, `Retry-After`, the rate-limit budget read from response headers,
 //! error bodies turned into [`VendorError`]s, and response bodies held in zeroizing buffers
-//! (a body may carry a token: a config var, a vault value, a new authorization).
+//! (a body may carry a token: a config var, a vault value, a new authorization) and read
+//! no further than a ceiling ([`MAX_BODY_BYTES`], see [`body`]).
 //!
 //! Limits of the zeroizing: hyper's own read buffers are not ours to wipe; what we copy the
 //! body into is wiped on drop, and request bodies are built in zeroizing buffers too.
@@ -12,10 +13,19 @@ use std::time::Duration;
 use rand::Rng;
 use reqwest::Method;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
-use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
-use super::error::{Call, ErrorBody, Vendor, VendorError, error_chain, hint, status_text};
+use super::error::{
+    Call, ErrorBody, Vendor, VendorError, error_chain, error_id, hint, status_text,
+};
+use crate::redact::VendorText;
+
+mod answer;
+mod body;
+
+pub(crate) use answer::Answer;
+
+pub use body::{MAX_BODY_BYTES, human_bytes};
 
 /// Timeouts and retry policy, shared by every client of one [`super::Vendors`].
 #[derive(Debug, Clone)]
@@ -61,6 +71,8 @@ pub(crate) struct Request {
     pub headers: Vec<(HeaderName, HeaderValue)>,
     pub body: Option<Zeroizing<Vec<u8>>>,
     pub idempotent: bool,
+    /// The largest answer body read ([`MAX_BODY_BYTES`] unless the call knows better).
+    pub max_body: usize,
 }
 
 impl Request {
@@ -79,7 +91,14 @@ impl Request {
             headers: Vec::new(),
             body: None,
             idempotent,
+            max_body: MAX_BODY_BYTES,
         }
+    }
+
+    /// Answers of this call are at most `bytes` long.
+    pub fn max_body(mut self, bytes: usize) -> Request {
+        self.max_body = bytes;
+        self
     }
 
     pub fn query(mut self, key: &'static str, value: impl Into<String>) -> Request {
@@ -110,36 +129,6 @@ fn method_name(method: &Method) -> &'static str {
         Method::PATCH => "PATCH",
         Method::DELETE => "DELETE",
         _ => "OTHER",
-    }
-}
-
-/// A successful answer; the body is wiped on drop.
-pub(crate) struct Answer {
-    pub status: u16,
-    pub headers: HeaderMap,
-    pub body: Zeroizing<Vec<u8>>,
-    vendor: Vendor,
-    call: Call,
-}
-
-impl Answer {
-    /// Parses the body. Errors carry serde's category and position only, never a value.
-    pub fn json<T: DeserializeOwned>(&self) -> Result<T, VendorError> {
-        serde_json::from_slice(&self.body).map_err(|e| self.decode_error(&e))
-    }
-
-    pub fn decode_error(&self, e: &serde_json::Error) -> VendorError {
-        VendorError::Decode {
-            vendor: self.vendor,
-            call: self.call,
-            status: self.status,
-            detail: format!(
-                "{:?} JSON error at line {} column {}",
-                e.classify(),
-                e.line(),
-                e.column()
-            ),
-        }
     }
 }
 
@@ -288,9 +277,9 @@ impl Http {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         self.record_budget(&headers);
-        let body = read_body(response)
+        let body = body::read(response, req.max_body)
             .await
-            .map_err(|e| self.transport(req, &e))?;
+            .map_err(|e| self.body_error(req, status, e))?;
         Ok(Answer {
             status,
             headers,
@@ -319,6 +308,24 @@ impl Http {
         (error, true)
     }
 
+    /// A body that could not be read: a transport failure, or one over the ceiling (not
+    /// retried: the same answer would be read again).
+    fn body_error(&self, req: &Request, status: u16, err: body::BodyError) -> (VendorError, bool) {
+        match err {
+            body::BodyError::Transport(e) => self.transport(req, &e),
+            body::BodyError::TooLarge { declared } => {
+                let error = VendorError::BodyTooLarge {
+                    vendor: self.vendor,
+                    call: req.call,
+                    status,
+                    limit_bytes: u64::try_from(req.max_body).unwrap_or(u64::MAX),
+                    declared,
+                };
+                (error, false)
+            }
+        }
+    }
+
     fn failure_error(&self, req: &Request, failure: Failure) -> VendorError {
         match failure {
             Failure::Transport(err, _) => err,
@@ -338,16 +345,14 @@ impl Http {
                 retry_after_secs: retry_after(&answer.headers).map(|d| d.as_secs()),
             };
         }
-        let id = body.id.or(body.error);
+        let id = error_id(body.id.or(body.error));
+        let message = body.message.unwrap_or_else(|| status_text(answer.status));
         VendorError::Status {
             vendor: self.vendor,
             call: req.call,
             status: answer.status,
             hint: hint(self.vendor, answer.status, id.as_deref()),
-            message: body.message.map_or_else(
-                || status_text(answer.status),
-                |m| m.chars().take(300).collect(),
-            ),
+            message: VendorText::new(&message),
             id,
         }
     }
@@ -367,15 +372,6 @@ impl Http {
             budget.limit = Some(4500);
         }
     }
-}
-
-/// Reads the body chunk by chunk into a zeroizing buffer.
-async fn read_body(mut response: reqwest::Response) -> Result<Zeroizing<Vec<u8>>, reqwest::Error> {
-    let mut body = Zeroizing::new(Vec::new());
-    while let Some(chunk) = response.chunk().await? {
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
 }
 
 /// A `Bearer` header for `token`; a token that cannot be a header value is unusable.

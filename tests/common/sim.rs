@@ -91,3 +91,16 @@ pub fn every_token(sim: &SimHandle) -> Vec<String> {
     tokens.retain(|t| t.len() >= 8);
     tokens
 }
+
+/// The typed word of a rotation's revocation: the description of the authorization whose
+/// token the vault holds.
+pub fn revocation_word(sim: &SimHandle) -> String {
+    let state = sim.state();
+    let held = state.vault_value().unwrap();
+    let authorizations = state.authorizations().into_iter();
+    authorizations
+        .filter(|a| a.token == held)
+        .map(|a| a.description)
+        .next()
+        .unwrap()
+}

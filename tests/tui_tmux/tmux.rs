@@ -79,6 +79,11 @@ impl Tmux {
         self.dir.path().join("demo")
     }
 
+    /// `$XDG_STATE_HOME` of the program in the pane.
+    pub fn state_dir(&self) -> PathBuf {
+        self.dir.path().join("state")
+    }
+
     /// The pane runs `program` with a clean, known environment, under a shell that prints
     /// its exit status; the pane stays after it exits so the normal screen it left can be
     /// read.

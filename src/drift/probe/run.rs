@@ -199,7 +199,7 @@ impl<'a> Probe<'a> {
             VendorError::FollowTimeout { status, .. } => ProbeError::Timeout {
                 run_id,
                 url,
-                status,
+                status: status.to_string(),
                 waited_secs: self.started.elapsed().as_secs(),
             },
             VendorError::FollowStopped { url: seen, .. } => ProbeError::Stopped {

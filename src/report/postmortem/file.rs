@@ -1,5 +1,12 @@
 //! Putting a postmortem on disk: atomically (temp file, fsync, then link or rename), and
 //! never over an existing one (a second incident the same day gets `-2`).
+//!
+//! No write goes through a symbolic link: the temp file is created new (`O_EXCL`, which
+//! never follows one) and 0600; `link` refuses any existing name, a link included; a
+//! rewrite renames over the session's own file, which replaces a link rather than writing
+//! where it points. Folders keyturn creates are 0700; an existing folder (a repository's
+//! `docs/ops/postmortems`) is left as it is, and followed if it is itself a link: that is
+//! the operator's choice of where postmortems go.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -9,7 +16,7 @@ use crate::report::ReportError;
 
 /// Writes the postmortem into `dir` without overwriting anything; returns the path.
 pub fn write(dir: &Path, postmortem: &Postmortem) -> Result<PathBuf, ReportError> {
-    std::fs::create_dir_all(dir).map_err(write_error(dir))?;
+    crate::private_files::create_dirs(dir).map_err(write_error(dir))?;
     let stem = format!(
         "heroku-key-drift-{}",
         postmortem.detected_at.format("%Y-%m-%d")
@@ -34,7 +41,9 @@ pub fn rewrite(path: &Path, postmortem: &Postmortem) -> Result<(), ReportError> 
 /// `text` in a new hidden, fsynced file `.{stem}.<random>.tmp` in `dir`.
 fn write_temp(dir: &Path, stem: &str, text: &str) -> Result<PathBuf, ReportError> {
     let temp = dir.join(format!(".{stem}.{}.tmp", uuid::Uuid::new_v4().simple()));
-    let mut file = std::fs::File::create_new(&temp).map_err(write_error(&temp))?;
+    let mut options = crate::private_files::options();
+    options.write(true).create_new(true);
+    let mut file = crate::private_files::open(&options, &temp).map_err(write_error(&temp))?;
     file.write_all(text.as_bytes())
         .and_then(|()| file.sync_all())
         .map_err(write_error(&temp))?;

@@ -132,6 +132,7 @@ impl Engine {
         })?;
         self.status.insert(planned.id.clone(), StepStatus::Failed);
         if is_report(planned) {
+            self.report_failed = true;
             // A report that cannot be written is said at the end; the stores stay as they are.
             self.report_failures.push(format!(
                 "but step {} failed: {error} — `keyturn postmortem {}` writes the postmortem from the journal, and the audit entry can be added by hand",

@@ -104,7 +104,7 @@ impl GithubClient {
             if started.elapsed() >= timeout {
                 return Err(VendorError::FollowTimeout {
                     run_id,
-                    status: run.status.unwrap_or_default(),
+                    status: run.status.as_deref().unwrap_or_default().into(),
                     waited_secs: started.elapsed().as_secs(),
                 });
             }
