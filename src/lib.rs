@@ -14,5 +14,6 @@ pub mod report;
 pub mod runbook;
 pub mod secret;
 pub mod sim;
+pub mod store;
 pub mod tui;
 pub mod vendors;

@@ -101,7 +101,7 @@ fn postmortem_command_writes_from_a_journal_including_interrupted_sessions() {
         .unwrap();
     journal
         .append(EventKind::Diagnosed {
-            diagnosis: "github-stale".into(),
+            diagnosis: keyturn::drift::DiagnosisKind::GithubStale,
             path: Some("path-b".into()),
             why: "deploy failed".into(),
         })

@@ -171,7 +171,7 @@ async fn two_hundred_apps() {
     assert!(matches!(audit.diagnosis, Diagnosis::InSync { .. }));
     assert_eq!(audit.snapshot.apps.len(), 200);
     assert_eq!(
-        audit.snapshot.apps[199].store.to_string(),
+        audit.snapshot.apps[199].store.short(),
         "heroku:raxx-app-199"
     );
     assert_eq!(running.heroku.count(), 201, "200 reads + 1 validation");

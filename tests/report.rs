@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use keyturn::report::{audit, postmortem};
-use keyturn::runbook::event::{Event, EventKind, NoteKind, Outcome, RunbookKind, StoreRef};
+use keyturn::runbook::event::{Event, EventKind, NoteKind, Outcome, RunbookKind, Store};
 use keyturn::secret::Token;
 
 const CANARY: &str = "HRKU-CANARY-report-2b7d90";
@@ -46,24 +46,31 @@ impl Session {
         self
     }
 
-    fn observe(&mut self, store: StoreRef, validity: &str, matches: bool) -> &mut Session {
+    fn observe(&mut self, store: Store, validity: &str, matches: bool) -> &mut Session {
         self.push(EventKind::StoreObserved {
             store,
             fingerprint: Some(Token::new(CANARY).fingerprint()),
-            validity: validity.into(),
+            validity: serde_json::from_value(serde_json::json!(validity)).unwrap(),
             matches_vault: Some(matches),
             version: None,
             error: None,
+            evidence: None,
         })
     }
 
     fn observe_all(&mut self, github: &str, stale_apps: &[&str], vault: &str) -> &mut Session {
-        self.observe(StoreRef::Vault, vault, true);
-        self.observe(StoreRef::Github, github, github == "valid");
+        self.observe(Store::Vault, vault, true);
+        // GitHub's value is unreadable: without a probe, a stale copy's validity is unknown.
+        let validity = if github == "valid" {
+            "valid"
+        } else {
+            "unknown"
+        };
+        self.observe(Store::Github, validity, github == "valid");
         for app in APPS {
             let stale = stale_apps.contains(&app);
             self.observe(
-                StoreRef::HerokuApp { app: app.into() },
+                Store::HerokuApp { app: app.into() },
                 if stale { "invalid" } else { "valid" },
                 !stale,
             );
@@ -73,7 +80,7 @@ impl Session {
 
     fn diagnose(&mut self, diagnosis: &str, path: Option<&str>, why: &str) -> &mut Session {
         self.push(EventKind::Diagnosed {
-            diagnosis: diagnosis.into(),
+            diagnosis: serde_json::from_value(serde_json::json!(diagnosis)).unwrap(),
             path: path.map(Into::into),
             why: why.into(),
         })
@@ -143,7 +150,7 @@ fn github_stale_path_b() -> Session {
             "GitHub secret HEROKU_API_KEY written (204)",
         )
         .push(EventKind::SecretWritten {
-            store: StoreRef::Github,
+            store: Store::Github,
             fingerprint: Token::new(CANARY).fingerprint(),
             version: None,
             proof: None,

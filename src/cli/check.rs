@@ -322,6 +322,6 @@ fn row(copy: &Copy, extra: Option<&str>) -> String {
     let note = extra.or(copy.error.as_deref()).unwrap_or("");
     format!(
         "{:<28} {fp:<9} {matches:<8} {validity:<8} {when:<28} {note}",
-        copy.store.to_string()
+        copy.store.short()
     )
 }

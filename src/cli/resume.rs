@@ -19,7 +19,7 @@ use crate::runbook::Registry;
 use crate::runbook::engine::{
     Continuation, Engine, EngineDeps, Journaled, NoClipboard, PlannedStep, expand,
 };
-use crate::runbook::event::{Event, EventKind, Outcome, StoreRef};
+use crate::runbook::event::{Event, EventKind, Outcome, Store};
 use crate::runbook::journal::{self, Journal};
 use crate::vendors::Vendors;
 
@@ -218,7 +218,7 @@ fn vault_written(events: &[Event]) -> bool {
         matches!(
             &e.kind,
             EventKind::SecretWritten {
-                store: StoreRef::Vault,
+                store: Store::Vault,
                 ..
             }
         )

@@ -9,7 +9,6 @@ use std::path::PathBuf;
 
 use crate::config::Config;
 use crate::config::credentials::{self, CredentialEnv, Credentials};
-use crate::runbook::ConditionContext as _;
 use crate::runbook::engine::{
     Command, ConfirmPrompt, Engine, EngineDeps, NoClipboard, Observer, Pending,
 };
@@ -230,7 +229,7 @@ async fn walk_to_the_end(args: &RunArgs, mut engine: Engine) -> anyhow::Result<u
                     );
                     return Ok(exit::DRIFT_OR_FAILED);
                 }
-                return Ok(code_for(outcome, engine.diagnosis()));
+                return Ok(code_for(outcome, engine.diagnosis_kind()));
             }
             Pending::Confirm {
                 title,
@@ -375,10 +374,10 @@ fn ask(prompt: &str) -> String {
     line.trim().to_owned()
 }
 
-fn code_for(outcome: Outcome, diagnosis: &str) -> u8 {
+fn code_for(outcome: Outcome, diagnosis: crate::drift::DiagnosisKind) -> u8 {
     match outcome {
         Outcome::Completed => exit::OK,
-        Outcome::Stopped if diagnosis == "in-sync" => exit::OK,
+        Outcome::Stopped if diagnosis == crate::drift::DiagnosisKind::InSync => exit::OK,
         _ => exit::DRIFT_OR_FAILED,
     }
 }

@@ -42,6 +42,54 @@ pub enum Diagnosis {
     Unknown { store: String, why: String },
 }
 
+/// Which diagnosis, without its details: what events, conditions and faces compare.
+/// Serialized as the names runbook conditions use (`diagnosis == "github-stale"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DiagnosisKind {
+    InSync,
+    GithubStale,
+    AppsStale,
+    VaultStale,
+    NothingValid,
+    Unknown,
+}
+
+impl DiagnosisKind {
+    /// Every kind, in the order the docs list them.
+    pub const ALL: [DiagnosisKind; 6] = [
+        DiagnosisKind::InSync,
+        DiagnosisKind::GithubStale,
+        DiagnosisKind::AppsStale,
+        DiagnosisKind::VaultStale,
+        DiagnosisKind::NothingValid,
+        DiagnosisKind::Unknown,
+    ];
+
+    /// The name conditions and `check --json` use.
+    pub fn name(self) -> &'static str {
+        match self {
+            DiagnosisKind::InSync => "in-sync",
+            DiagnosisKind::GithubStale => "github-stale",
+            DiagnosisKind::AppsStale => "apps-stale",
+            DiagnosisKind::VaultStale => "vault-stale",
+            DiagnosisKind::NothingValid => "nothing-valid",
+            DiagnosisKind::Unknown => "unknown",
+        }
+    }
+
+    /// True when a copy drifted (not in sync, and not "could not tell").
+    pub fn is_drift(self) -> bool {
+        !matches!(self, DiagnosisKind::InSync | DiagnosisKind::Unknown)
+    }
+}
+
+impl std::fmt::Display for DiagnosisKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// The runbook path to take and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Recommendation {
@@ -63,13 +111,18 @@ impl Diagnosis {
     /// The name runbook conditions use (`diagnosis == "github-stale"`): kebab-case, as in
     /// the runbook engine's list of diagnoses.
     pub fn name(&self) -> &'static str {
+        self.kind().name()
+    }
+
+    /// Which diagnosis this is, without its details.
+    pub fn kind(&self) -> DiagnosisKind {
         match self {
-            Diagnosis::InSync { .. } => "in-sync",
-            Diagnosis::GithubStale { .. } => "github-stale",
-            Diagnosis::AppsStale { .. } => "apps-stale",
-            Diagnosis::VaultStale { .. } => "vault-stale",
-            Diagnosis::NothingValid => "nothing-valid",
-            Diagnosis::Unknown { .. } => "unknown",
+            Diagnosis::InSync { .. } => DiagnosisKind::InSync,
+            Diagnosis::GithubStale { .. } => DiagnosisKind::GithubStale,
+            Diagnosis::AppsStale { .. } => DiagnosisKind::AppsStale,
+            Diagnosis::VaultStale { .. } => DiagnosisKind::VaultStale,
+            Diagnosis::NothingValid => DiagnosisKind::NothingValid,
+            Diagnosis::Unknown { .. } => DiagnosisKind::Unknown,
         }
     }
 
@@ -148,7 +201,7 @@ pub fn diagnose(snapshot: &Snapshot) -> Diagnosis {
 
 fn unknown(copy: &Copy) -> Diagnosis {
     Diagnosis::Unknown {
-        store: copy.store.to_string(),
+        store: copy.store.short(),
         why: copy
             .error
             .clone()
@@ -175,7 +228,7 @@ fn diagnose_valid_vault(snapshot: &Snapshot) -> Diagnosis {
     }
     if let Some(why) = github_copy::contradiction(snapshot) {
         return Diagnosis::Unknown {
-            store: Store::Github.to_string(),
+            store: Store::Github.short(),
             why,
         };
     }
@@ -204,7 +257,7 @@ fn diagnose_valid_vault(snapshot: &Snapshot) -> Diagnosis {
     // Asked for proof and got none: "could not tell", not a guess dressed up as in sync.
     if let Some(failure) = github_copy::probe_failed(snapshot) {
         return Diagnosis::Unknown {
-            store: Store::Github.to_string(),
+            store: Store::Github.short(),
             why: failure.message.clone(),
         };
     }

@@ -7,50 +7,7 @@ use serde::Serialize;
 use super::probe::ProbeReport;
 use crate::secret::Fingerprint;
 
-/// Where a copy lives.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum Store {
-    /// The Infisical secret (source of truth).
-    Vault,
-    /// The GitHub Actions repository secret (write-only: metadata only).
-    Github,
-    /// A Heroku app's config var.
-    HerokuApp { app: String },
-}
-
-impl std::fmt::Display for Store {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Store::Vault => f.write_str("vault"),
-            Store::Github => f.write_str("github"),
-            Store::HerokuApp { app } => write!(f, "heroku:{app}"),
-        }
-    }
-}
-
-/// What `GET /account` said about a copy's value.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Validity {
-    Valid,
-    Invalid,
-    /// Not readable (GitHub), absent, or the validation itself failed.
-    Unknown,
-}
-
-/// How a copy's `matches_vault` and `validity` are known.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Evidence {
-    /// The value itself was read (the vault, a Heroku app).
-    Read,
-    /// A probe workflow run printed the GitHub copy's HMAC under a fresh nonce and the
-    /// status `GET /account` gave it: exact.
-    Probe,
-    /// GitHub's metadata only (`updated_at`, the last deploy): the value was not seen.
-    Metadata,
-}
+pub use crate::store::{Evidence, Store, Validity};
 
 /// One copy as observed.
 #[derive(Debug, Clone, Serialize)]

@@ -8,8 +8,9 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use super::summary::{Observation, StepRecord, StepResult, StoreKey, Summary};
+use super::summary::{Observation, StepRecord, StepResult, Summary};
 use crate::runbook::event::{Event, EventKind, NoteKind};
+use crate::store::{Store, Validity};
 
 mod file;
 
@@ -44,22 +45,18 @@ pub fn render(events: &[Event]) -> Postmortem {
         let _ = writeln!(md, "{}\n", unresolved_banner(&s));
     }
     let _ = writeln!(md, "- **Detected:** {}", detected(&s, detected_at));
-    let _ = writeln!(
-        md,
-        "- **Vault state:** {}",
-        transition(&s, &StoreKey::Vault)
-    );
+    let _ = writeln!(md, "- **Vault state:** {}", transition(&s, &Store::Vault));
     let _ = writeln!(
         md,
         "- **GH secret state:** {}",
-        transition(&s, &StoreKey::Github)
+        transition(&s, &Store::Github)
     );
     let _ = writeln!(md, "- **Heroku config state:**");
     for app in apps(&s) {
         let _ = writeln!(
             md,
             "  - `{app}`: {}",
-            transition(&s, &StoreKey::App(app.clone()))
+            transition(&s, &Store::HerokuApp { app: app.clone() })
         );
     }
     let _ = writeln!(
@@ -153,26 +150,24 @@ fn detected(s: &Summary, at: DateTime<Utc>) -> String {
 }
 
 fn state_word(o: &Observation) -> String {
-    match (o.validity.as_str(), o.matches_vault) {
-        ("valid", Some(false)) => "valid, but differs from the vault".to_owned(),
-        ("valid", _) => "valid".to_owned(),
-        ("invalid", _) => "stale (rejected with 401)".to_owned(),
-        ("stale", _) => "stale".to_owned(),
-        (other, _) => match &o.error {
-            Some(e) => format!("{other} ({e})"),
-            None => other.to_owned(),
+    match (o.validity, o.matches_vault) {
+        (Validity::Valid, Some(false)) => "valid, but differs from the vault".to_owned(),
+        (Validity::Valid, _) => "valid".to_owned(),
+        (Validity::Invalid, _) => "stale (rejected with 401)".to_owned(),
+        // The write-only GitHub copy, judged from its metadata.
+        (Validity::Unknown, Some(false)) => "stale".to_owned(),
+        (Validity::Unknown, Some(true)) => "matches the vault".to_owned(),
+        (Validity::Unknown, None) => match &o.error {
+            Some(e) => format!("unknown ({e})"),
+            None => "unknown".to_owned(),
         },
     }
 }
 
-fn transition(s: &Summary, key: &StoreKey) -> String {
-    let word = |o: &Observation| match (key, o.validity.as_str()) {
-        // GitHub's value is unreadable: "invalid" there means stale by date or a failed deploy.
-        (StoreKey::Github, "invalid") => "stale".to_owned(),
-        _ => state_word(o),
-    };
+fn transition(s: &Summary, key: &Store) -> String {
+    let word = state_word;
     // A deploy that succeeded after the fix is the only proof the write-only copy works.
-    if let (StoreKey::Github, Some(run), true) = (key, s.successful_run, s.resolved()) {
+    if let (Store::Github, Some(run), true) = (key, s.successful_run, s.resolved()) {
         let before = s.before.get(key).map_or("not observed".to_owned(), word);
         return format!(
             "{before} at detection → valid after recovery (deploy run {run} succeeded with it)"
@@ -192,7 +187,7 @@ fn apps(s: &Summary) -> Vec<String> {
         .keys()
         .chain(s.after.keys())
         .filter_map(|k| {
-            if let StoreKey::App(a) = k {
+            if let Store::HerokuApp { app: a } = k {
                 Some(a.clone())
             } else {
                 None
@@ -277,7 +272,10 @@ fn suggestions(s: &Summary) -> Vec<String> {
             s.session
         ));
     }
-    if s.diagnosis.as_ref().is_some_and(|(d, _, _)| d != "in-sync") {
+    if s.diagnosis
+        .as_ref()
+        .is_some_and(|(d, _, _)| *d != crate::drift::DiagnosisKind::InSync)
+    {
         out.push("keep the weekly drift audit (`keyturn check`) scheduled so drift is caught before a deploy fails".to_owned());
     }
     out
@@ -286,7 +284,10 @@ fn suggestions(s: &Summary) -> Vec<String> {
 fn timeline(s: &Summary) -> String {
     let mut rows: Vec<(Option<DateTime<Utc>>, String, String, String)> = Vec::new();
     if let Some(at) = s.detected {
-        let diagnosis = s.diagnosis.as_ref().map_or(String::new(), |d| d.0.clone());
+        let diagnosis = s
+            .diagnosis
+            .as_ref()
+            .map_or(String::new(), |d| d.0.to_string());
         rows.push((
             Some(at),
             "drift detected".to_owned(),

@@ -4,14 +4,16 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::runbook::event::{Event, EventKind, NoteKind, Outcome, RunbookKind, StoreRef};
+use crate::drift::DiagnosisKind;
+use crate::runbook::event::{Event, EventKind, NoteKind, Outcome, RunbookKind, Store};
+use crate::store::Validity;
 
 /// What one store looked like at one moment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observation {
-    pub validity: String,
+    pub validity: Validity,
     pub matches_vault: Option<bool>,
-    pub version: Option<String>,
+    pub version: Option<u64>,
     pub error: Option<String>,
 }
 
@@ -43,10 +45,10 @@ pub struct Summary {
     pub kind: Option<RunbookKind>,
     pub started: Option<DateTime<Utc>>,
     pub detected: Option<DateTime<Utc>>,
-    pub diagnosis: Option<(String, Option<String>, String)>,
+    pub diagnosis: Option<(DiagnosisKind, Option<String>, String)>,
     pub deploy: Option<EventKind>,
-    pub before: BTreeMap<StoreKey, Observation>,
-    pub after: BTreeMap<StoreKey, Observation>,
+    pub before: BTreeMap<Store, Observation>,
+    pub after: BTreeMap<Store, Observation>,
     pub steps: Vec<StepRecord>,
     pub notes: Vec<(NoteKind, String)>,
     pub old_authorization: Option<String>,
@@ -58,26 +60,6 @@ pub struct Summary {
     /// Writes, mints, revocations and workflow runs, for the timeline.
     pub facts: Vec<(DateTime<Utc>, String)>,
     pub finished: Option<(DateTime<Utc>, Outcome, String)>,
-}
-
-/// Stores in display order: vault, GitHub, then apps by name.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum StoreKey {
-    Vault,
-    Github,
-    App(String),
-    Manual(String),
-}
-
-impl From<&StoreRef> for StoreKey {
-    fn from(store: &StoreRef) -> StoreKey {
-        match store {
-            StoreRef::Vault => StoreKey::Vault,
-            StoreRef::Github => StoreKey::Github,
-            StoreRef::HerokuApp { app } => StoreKey::App(app.clone()),
-            StoreRef::Manual { name } => StoreKey::Manual(name.clone()),
-        }
-    }
 }
 
 impl Summary {
@@ -124,7 +106,7 @@ impl Summary {
                 diagnosis,
                 path,
                 why,
-            } => self.diagnosed(event.at, diagnosis, path.as_ref(), why),
+            } => self.diagnosed(event.at, *diagnosis, path.as_ref(), why),
             EventKind::DeployObserved { .. } if self.deploy.is_none() => {
                 self.deploy = Some(event.kind.clone());
             }
@@ -165,9 +147,9 @@ impl Summary {
             return;
         };
         let observation = Observation {
-            validity: validity.clone(),
+            validity: *validity,
             matches_vault: *matches_vault,
-            version: version.clone(),
+            version: *version,
             error: error.clone(),
         };
         let phase = if self.steps.is_empty() {
@@ -175,14 +157,20 @@ impl Summary {
         } else {
             &mut self.after
         };
-        phase.insert(StoreKey::from(store), observation);
+        phase.insert(store.clone(), observation);
     }
 
-    fn diagnosed(&mut self, at: DateTime<Utc>, diagnosis: &str, path: Option<&String>, why: &str) {
+    fn diagnosed(
+        &mut self,
+        at: DateTime<Utc>,
+        diagnosis: DiagnosisKind,
+        path: Option<&String>,
+        why: &str,
+    ) {
         if self.diagnosis.is_none() {
             self.detected = Some(at);
-            self.diagnosis = Some((diagnosis.to_owned(), path.cloned(), why.to_owned()));
-        } else if diagnosis == "in-sync" && !self.steps.is_empty() {
+            self.diagnosis = Some((diagnosis, path.cloned(), why.to_owned()));
+        } else if diagnosis == DiagnosisKind::InSync && !self.steps.is_empty() {
             self.verified_at = Some(self.verified_at.map_or(at, |v| v.max(at)));
         }
     }

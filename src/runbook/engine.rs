@@ -188,7 +188,7 @@ pub struct Engine {
     deps: EngineDeps,
     pub(crate) secrets: Secrets,
     pub(crate) vars: TemplateVars,
-    pub(crate) diagnosis: String,
+    pub(crate) diagnosis: crate::drift::DiagnosisKind,
     pub(crate) status: BTreeMap<String, StepStatus>,
     pub(crate) skipped_by_operator: Vec<String>,
     pub(crate) stale_apps: Vec<String>,
@@ -234,7 +234,7 @@ impl Engine {
             deps,
             secrets: Secrets::default(),
             vars,
-            diagnosis: "unknown".to_owned(),
+            diagnosis: crate::drift::DiagnosisKind::Unknown,
             status: BTreeMap::new(),
             skipped_by_operator: Vec::new(),
             stale_apps: Vec::new(),
@@ -278,6 +278,11 @@ impl Engine {
     /// session left them, but a report is missing.
     pub fn report_failed(&self) -> bool {
         self.report_failed
+    }
+
+    /// The first audit's diagnosis, which the runbook's conditions branch on.
+    pub fn diagnosis_kind(&self) -> crate::drift::DiagnosisKind {
+        self.diagnosis
     }
 
     /// True when this engine writes nothing.

@@ -23,30 +23,8 @@ pub struct Event {
     pub kind: EventKind,
 }
 
-/// A store holding a copy of the secret.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum StoreRef {
-    /// The Infisical vault: the source of truth.
-    Vault,
-    /// The GitHub Actions repository secret.
-    Github,
-    /// One Heroku app's config var.
-    HerokuApp { app: String },
-    /// A consumer the operator updates by hand.
-    Manual { name: String },
-}
-
-impl std::fmt::Display for StoreRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            StoreRef::Vault => f.write_str("vault"),
-            StoreRef::Github => f.write_str("GitHub secret"),
-            StoreRef::HerokuApp { app } => write!(f, "Heroku app {app}"),
-            StoreRef::Manual { name } => write!(f, "manual consumer {name}"),
-        }
-    }
-}
+pub use crate::drift::DiagnosisKind;
+pub use crate::store::{Evidence, Store, Validity};
 
 /// How a session ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,17 +76,20 @@ pub enum EventKind {
     },
     /// A copy was read (or could not be).
     StoreObserved {
-        store: StoreRef,
+        store: Store,
         fingerprint: Option<Fingerprint>,
-        /// `valid`, `invalid` or `unknown`.
-        validity: String,
+        validity: Validity,
         matches_vault: Option<bool>,
-        version: Option<String>,
+        #[serde(default, deserialize_with = "crate::store::version::deserialize")]
+        version: Option<u64>,
         error: Option<String>,
+        /// How `matches_vault` and `validity` are known (GitHub: metadata or a probe).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        evidence: Option<Evidence>,
     },
     /// The drift audit's verdict.
     Diagnosed {
-        diagnosis: String,
+        diagnosis: DiagnosisKind,
         path: Option<String>,
         why: String,
     },
@@ -188,9 +169,10 @@ pub enum EventKind {
     /// A store now holds the value with this fingerprint, proven as `proof` says (the
     /// vendor's documented answer and a read-back, or the operator's confirmation).
     SecretWritten {
-        store: StoreRef,
+        store: Store,
         fingerprint: Fingerprint,
-        version: Option<String>,
+        #[serde(default, deserialize_with = "crate::store::version::deserialize")]
+        version: Option<u64>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         proof: Option<String>,
         /// Which of the session's tokens it was (`new`, `previous`, `vault`, `live`).
@@ -200,14 +182,14 @@ pub enum EventKind {
     /// A write of this value is being sent to `store`; its proof (`SecretWritten`) follows
     /// unless the answer is lost. A store may hold the value from here on.
     WriteSent {
-        store: StoreRef,
+        store: Store,
         fingerprint: Fingerprint,
         source: Source,
     },
     /// A read showed `store` already holding this value (a write of this session whose
     /// answer was lost, or one made before a resume): as good as a proven write.
     CopyVerified {
-        store: StoreRef,
+        store: Store,
         fingerprint: Fingerprint,
         source: Source,
         how: String,

@@ -225,7 +225,7 @@ pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runbook::event::{Outcome, StoreRef};
+    use crate::runbook::event::{Outcome, Store};
     use crate::secret::Token;
 
     const CANARY: &str = "HRKU-CANARY-journal-51be";
@@ -247,11 +247,11 @@ mod tests {
                 fingerprint: token.fingerprint(),
             },
             EventKind::SecretWritten {
-                store: StoreRef::HerokuApp {
+                store: Store::HerokuApp {
                     app: "raxx-api-prod".into(),
                 },
                 fingerprint: token.fingerprint(),
-                version: Some("v15".into()),
+                version: Some(15),
                 proof: Some("read back".into()),
                 source: None,
             },

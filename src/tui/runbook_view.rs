@@ -22,7 +22,7 @@ pub struct RunbookView {
     pub pending: Option<Pending>,
     /// The last result line of each step (`✔ summary`, `✖ error`, `skipped: reason`).
     pub results: BTreeMap<String, String>,
-    pub diagnosis: Option<String>,
+    pub diagnosis: Option<crate::drift::DiagnosisKind>,
     pub path: Option<String>,
     pub session: Option<String>,
     pub journal: Option<PathBuf>,
@@ -92,7 +92,7 @@ impl RunbookView {
             EventKind::Diagnosed {
                 diagnosis, path, ..
             } => {
-                self.diagnosis = Some(diagnosis.clone());
+                self.diagnosis = Some(*diagnosis);
                 self.path.clone_from(path);
             }
             EventKind::StepStarted { step, .. } => {
@@ -214,13 +214,13 @@ impl RunbookView {
 }
 
 fn touched(kind: &EventKind) -> Touched {
-    use crate::runbook::event::StoreRef;
+    use crate::runbook::event::Store;
     match kind {
         EventKind::SecretWritten { store, .. } => match store {
-            StoreRef::Vault => Touched::Vault,
-            StoreRef::Github => Touched::Github,
-            StoreRef::HerokuApp { app } => Touched::App(app.clone()),
-            StoreRef::Manual { .. } => Touched::Nothing,
+            Store::Vault => Touched::Vault,
+            Store::Github => Touched::Github,
+            Store::HerokuApp { app } => Touched::App(app.clone()),
+            Store::Manual { .. } => Touched::Nothing,
         },
         EventKind::DynosRestarted { app } => Touched::App(app.clone()),
         EventKind::WorkflowCompleted { .. } | EventKind::WorkflowDispatched { .. } => {

@@ -93,7 +93,7 @@ async fn the_github_copy_gets_the_fingerprint_of_the_copy_it_equals() {
         .snapshot
         .apps
         .iter()
-        .find(|c| c.store.to_string() == "heroku:raxx-console-staging")
+        .find(|c| c.store.short() == "heroku:raxx-console-staging")
         .unwrap();
     assert_eq!(audit.snapshot.github.fingerprint, app.fingerprint);
     assert_eq!(audit.snapshot.github.matches_vault, Some(false));

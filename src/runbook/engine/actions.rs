@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::drift::{self, AuditOptions};
-use crate::runbook::event::{EventKind, StoreRef};
+use crate::runbook::event::EventKind;
 use crate::secret::Token;
 use crate::vendors::Validation;
 
@@ -80,8 +80,8 @@ impl Engine {
     /// runbook's conditions branch on for the whole session.
     pub(crate) async fn observe(&mut self) -> Result<(), EngineError> {
         let audit = self.audit().await?;
-        audit.diagnosis.name().clone_into(&mut self.diagnosis);
-        self.vars.set("diagnosis", self.diagnosis.clone());
+        self.diagnosis = audit.diagnosis.kind();
+        self.vars.set("diagnosis", self.diagnosis.name());
         if let drift::Diagnosis::AppsStale { apps, .. } = &audit.diagnosis {
             self.vars.set("stale_apps", apps.join(", "));
         } else {
@@ -89,7 +89,7 @@ impl Engine {
         }
         let rec = audit.diagnosis.recommendation();
         self.emit(EventKind::Diagnosed {
-            diagnosis: self.diagnosis.clone(),
+            diagnosis: self.diagnosis,
             path: rec.path.map(str::to_owned),
             why: rec.why,
         })?;
@@ -127,19 +127,21 @@ impl Engine {
             })
             .collect();
         for copy in audit.snapshot.copies() {
-            // GitHub's value is unreadable: its validity is what the diagnosis concluded.
-            let validity = if github_stale && copy.store == drift::Store::Github {
-                "stale".to_owned()
+            // GitHub's value is unreadable: without a probe, whether it matches is what the
+            // diagnosis concluded from its metadata (stale), and its validity is unknown.
+            let matches_vault = if github_stale && copy.store == drift::Store::Github {
+                Some(false)
             } else {
-                format!("{:?}", copy.validity).to_lowercase()
+                copy.matches_vault
             };
             self.emit(EventKind::StoreObserved {
-                store: store_ref(&copy.store),
+                store: copy.store.clone(),
                 fingerprint: copy.fingerprint,
-                validity,
-                matches_vault: copy.matches_vault,
-                version: copy.version.map(|v| v.to_string()),
+                validity: copy.validity,
+                matches_vault,
+                version: copy.version,
                 error: copy.error.clone(),
+                evidence: copy.evidence,
             })?;
         }
         self.secrets
@@ -330,13 +332,5 @@ fn flatten(name: &str, value: &toml::Value, out: &mut dyn FnMut(String, String))
             }
         }
         other => out(name.to_owned(), other.to_string()),
-    }
-}
-
-pub(crate) fn store_ref(store: &drift::Store) -> StoreRef {
-    match store {
-        drift::Store::Vault => StoreRef::Vault,
-        drift::Store::Github => StoreRef::Github,
-        drift::Store::HerokuApp { app } => StoreRef::HerokuApp { app: app.clone() },
     }
 }

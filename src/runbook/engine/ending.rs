@@ -3,7 +3,7 @@
 //! its pending mark is cleared when it stays in use, and the end message says, store by
 //! store, which token each copy holds now — read from the stores, not from the plan.
 
-use crate::runbook::event::{EventKind, Outcome, Source, StoreRef};
+use crate::runbook::event::{EventKind, Outcome, Source, Store};
 use crate::secret::{Fingerprint, Token};
 use crate::vendors::heroku::pending_mark;
 
@@ -64,15 +64,15 @@ impl Engine {
     /// The copies that hold (or may hold) this session's new token: only a store it was
     /// sent to can; of those, a store that reads otherwise does not, and one that cannot
     /// be read (or, like GitHub, never can) counts as holding it.
-    async fn holders_of_new(&self) -> Vec<StoreRef> {
+    async fn holders_of_new(&self) -> Vec<Store> {
         let Some(new) = self.secrets.new.as_ref().map(Token::fingerprint) else {
-            return vec![StoreRef::Vault];
+            return vec![Store::Vault];
         };
         let name = self.deps().config.secret.name.to_string();
         let mut holders = Vec::new();
         for store in self.ledger.may_hold(Source::New) {
             let read = match &store {
-                StoreRef::Vault => self
+                Store::Vault => self
                     .deps()
                     .vendors
                     .vault
@@ -80,13 +80,13 @@ impl Engine {
                     .await
                     .ok()
                     .map(|v| Some(v.secret_value.fingerprint())),
-                StoreRef::HerokuApp { app } => {
+                Store::HerokuApp { app } => {
                     match self.deps().vendors.heroku.config_vars(app).await {
                         Ok(vars) => Some(vars.get(&name).map(Token::fingerprint)),
                         Err(_) => None,
                     }
                 }
-                StoreRef::Github | StoreRef::Manual { .. } => None,
+                Store::Github | Store::Manual { .. } => None,
             };
             if read.is_none_or(|fp| fp == Some(new)) {
                 holders.push(store);
@@ -145,10 +145,10 @@ impl Engine {
         let vault = audit.snapshot.vault.fingerprint.filter(|_| new.is_none());
         let mut copies = Vec::new();
         for copy in audit.snapshot.copies() {
-            let store = super::actions::store_ref(&copy.store);
+            let store = copy.store.clone();
             let what = match store {
-                StoreRef::Github => self.github_now(),
-                StoreRef::Vault if new.is_none() => match copy.fingerprint {
+                Store::Github => self.github_now(),
+                Store::Vault if new.is_none() => match copy.fingerprint {
                     Some(fp) => format!("{fp}{}", validity(copy)),
                     None => describe(copy, None, None, None),
                 },
@@ -157,7 +157,7 @@ impl Engine {
             copies.push(format!("{store}: {what}"));
         }
         for store in self.configured_copies() {
-            if let StoreRef::Manual { .. } = store {
+            if let Store::Manual { .. } = store {
                 let what = match self.ledger.attempted.get(&store) {
                     Some(source) => format!("{} (confirmed by the operator)", source.describe()),
                     None => "not changed by this session".to_owned(),
@@ -170,7 +170,7 @@ impl Engine {
 
     /// The GitHub secret cannot be read: what this session last wrote and proved there.
     fn github_now(&self) -> String {
-        let store = StoreRef::Github;
+        let store = Store::Github;
         match (
             self.ledger.proven.get(&store),
             self.ledger.attempted.get(&store),

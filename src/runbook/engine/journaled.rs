@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{DateTime, Utc};
 
 use crate::runbook::StepStatus;
-use crate::runbook::event::{Event, EventKind, Outcome, StoreRef};
+use crate::runbook::event::{Event, EventKind, Outcome, Store};
 
 use super::PlannedStep;
 
@@ -35,7 +35,7 @@ pub struct Journaled {
     pub started_at: Option<DateTime<Utc>>,
     pub dry_run: bool,
     /// The first audit's verdict: the session's conditions branch on it throughout.
-    pub diagnosis: Option<String>,
+    pub diagnosis: Option<crate::drift::DiagnosisKind>,
     /// Each step's last status; a step started again loses its old one.
     pub status: BTreeMap<String, StepStatus>,
     pub outputs: BTreeMap<String, BTreeMap<String, String>>,
@@ -105,7 +105,7 @@ impl Journaled {
                 self.started_at = Some(event.at);
             }
             EventKind::Diagnosed { diagnosis, .. } if self.diagnosis.is_none() => {
-                self.diagnosis = Some(diagnosis.clone());
+                self.diagnosis = Some(*diagnosis);
             }
             EventKind::StoreObserved { .. } => self.observed(event),
             EventKind::DeployObserved { .. } => self.deploy_observed = true,
@@ -123,12 +123,12 @@ impl Journaled {
                 self.revoked.insert(id.clone());
             }
             EventKind::SecretWritten {
-                store: StoreRef::Vault,
+                store: Store::Vault,
                 version,
                 ..
-            } => self.vault_written(event.seq, version.as_deref()),
+            } => self.vault_written(event.seq, *version),
             EventKind::WriteSent {
-                store: StoreRef::Vault,
+                store: Store::Vault,
                 ..
             } => self.vault_sent_unproven = true,
             EventKind::RollbackStarted => self.rollback_started = true,
@@ -152,15 +152,15 @@ impl Journaled {
             return;
         };
         match store {
-            StoreRef::Vault => {
-                if let Some(v) = version.as_deref().and_then(parse_version) {
+            Store::Vault => {
+                if let Some(v) = *version {
                     self.vault_versions.push((event.seq, v));
                     self.vault_sent_unproven = false;
                 }
             }
             // The first audit, before its diagnosis: `stale_apps()` keeps the list only
             // when the diagnosis says `apps-stale`, as the live engine does.
-            StoreRef::HerokuApp { app } if self.diagnosis.is_none() => {
+            Store::HerokuApp { app } if self.diagnosis.is_none() => {
                 self.apps.insert(app.clone());
                 if *matches_vault != Some(true) {
                     self.stale_apps.push(app.clone());
@@ -170,10 +170,10 @@ impl Journaled {
         }
     }
 
-    fn vault_written(&mut self, seq: u64, version: Option<&str>) {
+    fn vault_written(&mut self, seq: u64, version: Option<u64>) {
         self.vault_sent_unproven = false;
         self.vault_writes.push(seq);
-        if let Some(v) = version.and_then(parse_version) {
+        if let Some(v) = version {
             self.vault_versions.push((seq, v));
         }
     }
@@ -210,7 +210,7 @@ impl Journaled {
 
     /// The apps the first audit found stale, when its diagnosis says `apps-stale`.
     pub fn stale_apps(&self) -> Vec<String> {
-        if self.diagnosis.as_deref() == Some("apps-stale") {
+        if self.diagnosis == Some(crate::drift::DiagnosisKind::AppsStale) {
             self.stale_apps.clone()
         } else {
             Vec::new()
@@ -320,8 +320,4 @@ pub fn failure_handled(steps: &[PlannedStep], index: usize) -> bool {
             .as_ref()
             .is_some_and(|w| w.get_ref().contains(&needle))
     })
-}
-
-fn parse_version(text: &str) -> Option<u64> {
-    text.trim_start_matches('v').parse().ok()
 }

@@ -8,18 +8,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::runbook::event::{Event, EventKind, Source, StoreRef};
+use crate::runbook::event::{Event, EventKind, Source, Store};
 
 /// The session's record of every store it touched.
 #[derive(Debug, Clone, Default)]
 pub struct Ledger {
     /// Which token each store was last proven to hold after a write of this session.
-    pub proven: BTreeMap<StoreRef, Source>,
+    pub proven: BTreeMap<Store, Source>,
     /// Stores whose covering step the operator skipped, with the reason given.
-    pub skipped: BTreeMap<StoreRef, String>,
+    pub skipped: BTreeMap<Store, String>,
     /// Stores a write was sent to, with the token sent last (proven or not): a write whose
     /// answer was lost may still have landed.
-    pub attempted: BTreeMap<StoreRef, Source>,
+    pub attempted: BTreeMap<Store, Source>,
     /// The authorization a revoke request was sent for: from then on its token may be dead.
     pub revoke_sent: Option<String>,
     /// Heroku rejected the token in use before the rotation minted anything.
@@ -33,7 +33,7 @@ pub struct Ledger {
     /// Authorizations this session revoked (or found already revoked).
     pub revoked: BTreeSet<String>,
     /// In a dry run: the copies a step that "succeeded" would have written.
-    pub dry_covered: BTreeSet<StoreRef>,
+    pub dry_covered: BTreeSet<Store>,
 }
 
 impl Ledger {
@@ -59,16 +59,16 @@ impl Ledger {
                     self.proven.insert(store.clone(), *source);
                     self.attempted.insert(store.clone(), *source);
                 }
-                if *store == StoreRef::Vault {
-                    self.vault_known = version.as_deref().and_then(parse_version);
+                if *store == Store::Vault {
+                    self.vault_known = *version;
                 }
             }
             EventKind::StoreObserved {
-                store: StoreRef::Vault,
+                store: Store::Vault,
                 version,
                 ..
             } => {
-                let version = version.as_deref().and_then(parse_version);
+                let version = *version;
                 self.vault_start = self.vault_start.or(version);
                 if version.is_some() {
                     self.vault_known = version;
@@ -96,29 +96,25 @@ impl Ledger {
     }
 
     /// Records the operator's skip of a step that covers `stores`.
-    pub fn skip(&mut self, stores: &[StoreRef], reason: &str) {
+    pub fn skip(&mut self, stores: &[Store], reason: &str) {
         for store in stores {
             self.skipped.insert(store.clone(), reason.to_owned());
         }
     }
 
     /// True when this session sent a write to `store` (so a rollback may undo it).
-    pub fn changed(&self, store: &StoreRef) -> bool {
+    pub fn changed(&self, store: &Store) -> bool {
         self.attempted.contains_key(store)
     }
 
     /// The stores that may hold `source`'s token because of this session.
-    pub fn may_hold(&self, source: Source) -> Vec<StoreRef> {
+    pub fn may_hold(&self, source: Source) -> Vec<Store> {
         self.attempted
             .iter()
             .filter(|(_, s)| **s == source)
             .map(|(store, _)| store.clone())
             .collect()
     }
-}
-
-fn parse_version(text: &str) -> Option<u64> {
-    text.trim_start_matches('v').parse().ok()
 }
 
 #[cfg(test)]
@@ -137,19 +133,20 @@ mod tests {
     fn the_first_vault_observation_is_the_start_and_writes_move_the_known_version() {
         let fp = crate::secret::Token::new("x".repeat(20)).fingerprint();
         let observed = |v: &str| EventKind::StoreObserved {
-            store: StoreRef::Vault,
+            store: Store::Vault,
             fingerprint: None,
-            validity: "valid".into(),
+            validity: crate::store::Validity::Valid,
             matches_vault: Some(true),
-            version: Some(v.into()),
+            version: v.parse().ok(),
+            evidence: None,
             error: None,
         };
         let ledger = Ledger::of(&[
             event(observed("7")),
             event(EventKind::SecretWritten {
-                store: StoreRef::Vault,
+                store: Store::Vault,
                 fingerprint: fp,
-                version: Some("8".into()),
+                version: Some(8),
                 proof: None,
                 source: Some(Source::New),
             }),
@@ -157,8 +154,8 @@ mod tests {
         ]);
         assert_eq!(ledger.vault_start, Some(7));
         assert_eq!(ledger.vault_known, Some(8));
-        assert_eq!(ledger.proven.get(&StoreRef::Vault), Some(&Source::New));
+        assert_eq!(ledger.proven.get(&Store::Vault), Some(&Source::New));
         assert_eq!(ledger.revoke_sent.as_deref(), Some("a"));
-        assert_eq!(ledger.may_hold(Source::New), vec![StoreRef::Vault]);
+        assert_eq!(ledger.may_hold(Source::New), vec![Store::Vault]);
     }
 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::runbook::event::{EventKind, StoreRef};
+use crate::runbook::event::{EventKind, Store};
 use crate::secret::Token;
 
 use super::actions::done;
@@ -71,7 +71,7 @@ impl Engine {
             fingerprint: token.fingerprint(),
             source,
         })?;
-        let proof = if store == StoreRef::Github {
+        let proof = if store == Store::Github {
             self.prove_paste().await?
         } else {
             "confirmed by the operator".to_owned()

@@ -89,7 +89,7 @@ impl Engine {
 
 impl ConditionContext for Engine {
     fn diagnosis(&self) -> &str {
-        &self.diagnosis
+        self.diagnosis.name()
     }
 
     fn capability(&self, name: &str) -> Option<bool> {

@@ -13,7 +13,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::runbook::event::StoreRef;
+use crate::runbook::event::Store;
 use crate::secret::Token;
 use crate::vendors::GithubClient;
 use crate::vendors::heroku::ConfigVars;
@@ -110,7 +110,7 @@ impl Engine {
         let ours = self
             .ledger
             .attempted
-            .get(&StoreRef::Vault)
+            .get(&Store::Vault)
             .and_then(|source| self.secrets.get(*source))
             .is_some_and(|sent| sent.same_value(&current.secret_value));
         if current.version == known || ours {

@@ -70,8 +70,8 @@ impl Engine {
         if let Some(at) = j.started_at {
             self.vars = TemplateVars::from_config(&self.deps.config, at.date_naive());
         }
-        self.diagnosis = j.diagnosis.clone().unwrap_or_else(|| "unknown".to_owned());
-        self.vars.set("diagnosis", self.diagnosis.clone());
+        self.diagnosis = j.diagnosis.unwrap_or(crate::drift::DiagnosisKind::Unknown);
+        self.vars.set("diagnosis", self.diagnosis.name());
         self.stale_apps = j.stale_apps();
         self.vars.set("stale_apps", self.stale_apps.join(", "));
         for (step, outputs) in &j.outputs {

@@ -120,7 +120,7 @@ impl Engine {
             return Some(format!("{} ({})", consumer.name, consumer.how));
         }
         let pasted_github = planned.step.action.get_ref() == "manual"
-            && self.covers(planned) == [crate::runbook::event::StoreRef::Github];
+            && self.covers(planned) == [crate::runbook::event::Store::Github];
         (pasted_github && !self.github_write()).then(|| {
             format!(
                 "the GitHub secret {} ({}/{}/settings/secrets/actions)",

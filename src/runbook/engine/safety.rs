@@ -14,7 +14,7 @@
 //! [`Ledger`]: super::Ledger
 
 use crate::runbook::catalogue::{self, Writes};
-use crate::runbook::event::{Source, StoreRef};
+use crate::runbook::event::{Source, Store};
 
 use super::{ConfirmPrompt, Engine, EngineError, PlannedStep};
 
@@ -55,19 +55,19 @@ impl Engine {
 
     /// Every configured copy of the secret: the vault, each app, the GitHub secret and each
     /// manual consumer.
-    pub(crate) fn configured_copies(&self) -> Vec<StoreRef> {
+    pub(crate) fn configured_copies(&self) -> Vec<Store> {
         let config = &self.deps().config;
-        let mut copies = vec![StoreRef::Vault];
+        let mut copies = vec![Store::Vault];
         copies.extend(
             config
                 .heroku
                 .apps
                 .names()
                 .iter()
-                .map(|app| StoreRef::HerokuApp { app: app.clone() }),
+                .map(|app| Store::HerokuApp { app: app.clone() }),
         );
-        copies.push(StoreRef::Github);
-        copies.extend(config.manual_consumers.iter().map(|c| StoreRef::Manual {
+        copies.push(Store::Github);
+        copies.extend(config.manual_consumers.iter().map(|c| Store::Manual {
             name: c.name.clone(),
         }));
         copies
@@ -75,7 +75,7 @@ impl Engine {
 
     /// The copies not yet proven to hold the new token nor skipped by the operator (the
     /// vault cannot be skipped: it is the source of truth).
-    pub(crate) fn uncovered_copies(&self) -> Vec<StoreRef> {
+    pub(crate) fn uncovered_copies(&self) -> Vec<Store> {
         let minted = self.secrets.new.is_some();
         self.configured_copies()
             .into_iter()
@@ -85,28 +85,28 @@ impl Engine {
                 } else {
                     minted && self.ledger.proven.get(store) == Some(&Source::New)
                 };
-                let skipped = *store != StoreRef::Vault && self.ledger.skipped.contains_key(store);
+                let skipped = *store != Store::Vault && self.ledger.skipped.contains_key(store);
                 !proven && !skipped
             })
             .collect()
     }
 
     /// The copies a step writes (for the ledger: what an operator's skip leaves out).
-    pub(crate) fn covers(&self, planned: &PlannedStep) -> Vec<StoreRef> {
+    pub(crate) fn covers(&self, planned: &PlannedStep) -> Vec<Store> {
         let p = self.params(planned);
         match planned.step.action.get_ref().as_str() {
-            "write_vault" | "restore_vault_version" => vec![StoreRef::Vault],
+            "write_vault" | "restore_vault_version" => vec![Store::Vault],
             "set_heroku_config" => self
                 .target_apps(&p)
                 .into_iter()
-                .map(|app| StoreRef::HerokuApp { app })
+                .map(|app| Store::HerokuApp { app })
                 .collect(),
-            "write_github_secret" => vec![StoreRef::Github],
+            "write_github_secret" => vec![Store::Github],
             "manual" => match (&planned.consumer, p.get("store").map(String::as_str)) {
-                (Some(consumer), _) => vec![StoreRef::Manual {
+                (Some(consumer), _) => vec![Store::Manual {
                     name: consumer.name.clone(),
                 }],
-                (None, Some("github")) => vec![StoreRef::Github],
+                (None, Some("github")) => vec![Store::Github],
                 _ => Vec::new(),
             },
             _ => Vec::new(),
@@ -253,7 +253,7 @@ pub(super) fn is_consumer(action: &str) -> bool {
 }
 
 /// "the vault, Heroku app x and the GitHub secret".
-pub(crate) fn join(stores: &[StoreRef]) -> String {
+pub(crate) fn join(stores: &[Store]) -> String {
     let names: Vec<String> = stores.iter().map(ToString::to_string).collect();
     match names.as_slice() {
         [] => String::new(),

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::runbook::event::{EventKind, StoreRef};
+use crate::runbook::event::{EventKind, Store};
 use crate::secret::Token;
 
 use super::actions::{done, done_with};
@@ -111,10 +111,7 @@ impl Engine {
         self.target_apps(p)
             .into_iter()
             .filter(|app| {
-                !self.rolling_back
-                    || self
-                        .ledger
-                        .changed(&StoreRef::HerokuApp { app: app.clone() })
+                !self.rolling_back || self.ledger.changed(&Store::HerokuApp { app: app.clone() })
             })
             .collect()
     }
@@ -145,7 +142,7 @@ impl Engine {
         source: Source,
     ) -> Result<Option<String>, EngineError> {
         let key = self.deps().config.secret.name.to_string();
-        let store = StoreRef::HerokuApp {
+        let store = Store::HerokuApp {
             app: app.to_owned(),
         };
         let current = self.deps().vendors.heroku.config_vars(app).await?;
@@ -184,7 +181,7 @@ impl Engine {
         &mut self,
         p: &BTreeMap<String, String>,
     ) -> Result<Done, EngineError> {
-        if self.rolling_back && !self.ledger.changed(&StoreRef::Github) {
+        if self.rolling_back && !self.ledger.changed(&Store::Github) {
             return Ok(done(
                 "GitHub secret not changed by this session: left as it is",
             ));
@@ -200,7 +197,7 @@ impl Engine {
         }
         let before = self.github_before_write(&name).await?;
         self.emit(EventKind::WriteSent {
-            store: StoreRef::Github,
+            store: Store::Github,
             fingerprint: token.fingerprint(),
             source,
         })?;
@@ -208,7 +205,7 @@ impl Engine {
         github.write_secret(&name, &token).await?;
         let (updated, proof) = self.prove_github(&name, before).await?;
         self.emit(EventKind::SecretWritten {
-            store: StoreRef::Github,
+            store: Store::Github,
             fingerprint: token.fingerprint(),
             version: None,
             proof: Some(proof),
@@ -248,7 +245,7 @@ impl Engine {
         self.check_vault_is_ours(&current)?;
         if from == token.fingerprint() {
             self.verified(
-                &StoreRef::Vault,
+                &Store::Vault,
                 token,
                 source,
                 "read: it already holds this value",
@@ -263,16 +260,16 @@ impl Engine {
             return Ok(self.write_summary("vault", &[change], &[]));
         }
         self.emit(EventKind::WriteSent {
-            store: StoreRef::Vault,
+            store: Store::Vault,
             fingerprint: token.fingerprint(),
             source,
         })?;
         let written = self.deps().vendors.vault.write_secret(&name, token).await?;
         let (version, proof) = self.prove_vault(&name, token, &current, &written).await?;
         self.emit(EventKind::SecretWritten {
-            store: StoreRef::Vault,
+            store: Store::Vault,
             fingerprint: token.fingerprint(),
-            version: Some(version.to_string()),
+            version: Some(version),
             proof: Some(proof),
             source: Some(source),
         })?;
@@ -304,7 +301,7 @@ impl Engine {
     /// A store seen holding `token` already: journaled as verified (the ledger counts it).
     fn verified(
         &mut self,
-        store: &StoreRef,
+        store: &Store,
         token: &Token,
         source: Source,
         how: &str,

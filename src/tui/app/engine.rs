@@ -2,6 +2,7 @@
 //! rotation offer or the postmortem preview, and re-reads the stores a write touched.
 
 use super::{App, Effect};
+use crate::drift::DiagnosisKind;
 use crate::runbook::engine::Pending;
 use crate::runbook::event::Outcome;
 use crate::tui::modal::Modal;
@@ -77,8 +78,8 @@ impl App {
             == Some(crate::tui::session::DRIFT_RUNBOOK);
         drift
             && matches!(
-                self.view.diagnosis.as_deref(),
-                Some("in-sync" | "nothing-valid")
+                self.view.diagnosis,
+                Some(DiagnosisKind::InSync | DiagnosisKind::NothingValid)
             )
     }
 
@@ -91,7 +92,7 @@ impl App {
             .map(|at| (self.now - at).num_days());
         let cadence = crate::drift::ROTATION_CADENCE_DAYS;
         let why = match age {
-            _ if self.view.diagnosis.as_deref() == Some("nothing-valid") => {
+            _ if self.view.diagnosis == Some(DiagnosisKind::NothingValid) => {
                 "No copy validates, not even the vault's: a new token must be minted. The rotation mints one, stores and spreads it; there is nothing to revoke.".to_owned()
             }
             Some(days) if days > cadence => format!(

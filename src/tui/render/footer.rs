@@ -43,17 +43,15 @@ fn facts(app: &App, theme: Theme) -> Vec<Span<'static>> {
     let diagnosis = app
         .view
         .diagnosis
-        .clone()
-        .unwrap_or_else(|| "auditing…".to_owned());
+        .map_or_else(|| "auditing…".to_owned(), |d| d.to_string());
     let mut spans = vec![
         Span::styled(" diagnosis: ", theme.dim()),
         Span::styled(diagnosis, theme.title()),
     ];
-    if let Some(path) = app
-        .view
-        .path
-        .as_ref()
-        .filter(|p| app.view.diagnosis.as_ref() != Some(*p))
+    if let Some(path) =
+        app.view.path.as_ref().filter(|p| {
+            app.view.diagnosis.map(crate::drift::DiagnosisKind::name) != Some(p.as_str())
+        })
     {
         spans.push(Span::raw(format!(" · {path}")));
     }
