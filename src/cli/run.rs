@@ -272,7 +272,7 @@ fn missing_word(args: &RunArgs, engine: &Engine) -> Option<String> {
 /// its own `write_audit_entry` step, so it is not written twice; a session that wrote
 /// nothing gets none. A failure to append is said (false), never undoes the session.
 async fn append_audit(engine: &Engine, outcome: Outcome) -> bool {
-    let rotation = engine.runbook().id() == "heroku-token-rotation";
+    let rotation = engine.runbook().kind == crate::runbook::event::RunbookKind::Rotation;
     if engine.dry_run() || (rotation && outcome == Outcome::Completed) || !engine.wrote_anything() {
         return true;
     }

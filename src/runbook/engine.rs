@@ -33,7 +33,7 @@ mod writes;
 use std::collections::BTreeMap;
 
 use crate::config::Config;
-use crate::runbook::event::{Event, EventKind, NoteKind, Outcome, RunbookKind};
+use crate::runbook::event::{Event, EventKind, NoteKind, Outcome};
 use crate::runbook::journal::{Journal, JournalError};
 use crate::runbook::{Runbook, StepStatus, TemplateVars};
 use crate::vendors::Vendors;
@@ -328,11 +328,7 @@ impl Engine {
 
     async fn start(&mut self) -> Result<(), EngineError> {
         self.started = true;
-        let kind = match self.runbook.id() {
-            "heroku-token-rotation" => RunbookKind::Rotation,
-            "heroku-key-drift-recovery" => RunbookKind::DriftRecovery,
-            _ => RunbookKind::Other,
-        };
+        let kind = self.runbook.kind;
         let session = super::journal::session_of(self.deps.journal.path());
         let title = crate::runbook::template::render(&self.runbook.title, &self.vars)
             .unwrap_or_else(|_| self.runbook.title.clone());

@@ -198,6 +198,14 @@ impl Registry {
     }
 
     /// The runbook with this id.
+    /// The first runbook of this kind (a directory's override of an embedded one counts).
+    pub fn of_kind(&self, kind: crate::runbook::event::RunbookKind) -> Option<&Runbook> {
+        self.entries
+            .iter()
+            .map(|e| &e.runbook)
+            .find(|r| r.kind == kind)
+    }
+
     pub fn get(&self, id: &str) -> Option<&Runbook> {
         self.entries
             .iter()

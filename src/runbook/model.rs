@@ -33,12 +33,20 @@ pub struct Runbook {
     pub secret: String,
     #[serde(default)]
     pub description: Option<String>,
+    /// What the runbook is for (`rotation`, `drift_recovery`, `other`): which audit action
+    /// a session produces, which runbook the TUI starts on drift and offers when in sync.
+    #[serde(default = "other_kind")]
+    pub kind: crate::runbook::event::RunbookKind,
     /// The steps, in order.
     #[serde(rename = "step", default)]
     pub steps: Vec<Step>,
     /// Where the runbook came from (set by the loader).
     #[serde(skip)]
     pub origin: Origin,
+}
+
+fn other_kind() -> crate::runbook::event::RunbookKind {
+    crate::runbook::event::RunbookKind::Other
 }
 
 /// Where a runbook was loaded from.

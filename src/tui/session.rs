@@ -2,6 +2,7 @@
 //! the channels between them. The event loop feeds it keys; the headless tests feed it
 //! actions. Effects (engine commands, refreshes, postmortem rewrites) are carried out here.
 
+use crate::runbook::event::RunbookKind;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,11 +21,6 @@ use crate::runbook::journal::{self, Journal};
 use crate::runbook::{Registry, Runbook};
 use crate::vendors::Vendors;
 use crate::vendors::github::{FollowOptions, WatchStop};
-
-/// The drift runbook, picked when no runbook is named.
-pub const DRIFT_RUNBOOK: &str = "heroku-key-drift-recovery";
-/// The rotation runbook, offered when every copy is in sync.
-pub const ROTATION_RUNBOOK: &str = "heroku-token-rotation";
 
 /// How a session is set up.
 pub struct SessionOptions {
@@ -67,7 +63,11 @@ impl Session {
         let mut session = Session::connect(config, creds, options, clipboard)?;
         let named = session.options.runbook.clone();
         session.app.picked_by_diagnosis = named.is_none();
-        session.start_runbook(named.as_deref().unwrap_or(DRIFT_RUNBOOK))?;
+        let id = match named {
+            Some(id) => id,
+            None => session.id_of(RunbookKind::DriftRecovery)?,
+        };
+        session.start_runbook(&id)?;
         Ok(session)
     }
 
@@ -128,6 +128,18 @@ impl Session {
     }
 
     /// Starts `id` on a fresh engine and journal (the previous run, if any, is over).
+    /// The id of the runbook of `kind` (the drift recovery picked when none is named, the
+    /// rotation offered when every copy is in sync): runbook files say what they are for.
+    fn id_of(&self, kind: RunbookKind) -> anyhow::Result<String> {
+        self.options
+            .registry
+            .of_kind(kind)
+            .map(|r| r.id().to_owned())
+            .ok_or_else(|| {
+                anyhow::anyhow!("no runbook of kind {kind:?} (see `keyturn runbooks list`)")
+            })
+    }
+
     pub fn start_runbook(&mut self, id: &str) -> anyhow::Result<()> {
         let runbook =
             self.options.registry.get(id).cloned().ok_or_else(|| {
@@ -206,7 +218,10 @@ impl Session {
                 self.pollers.refresh_all();
             }
             Effect::StartRotation => {
-                if let Err(err) = self.start_runbook(ROTATION_RUNBOOK) {
+                let started = self
+                    .id_of(RunbookKind::Rotation)
+                    .and_then(|id| self.start_runbook(&id));
+                if let Err(err) = started {
                     self.app.status = Some(format!("cannot start the rotation: {err:#}"));
                 }
             }

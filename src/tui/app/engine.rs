@@ -74,8 +74,8 @@ impl App {
     /// The drift runbook found everything in sync, or nothing valid: the rotation is the
     /// next useful thing (for nothing valid, the only way out: it mints a new token).
     pub(super) fn rotation_offerable(&self) -> bool {
-        let drift = self.view.runbook.as_ref().map(crate::runbook::Runbook::id)
-            == Some(crate::tui::session::DRIFT_RUNBOOK);
+        let drift = self.view.runbook.as_ref().map(|r| r.kind)
+            == Some(crate::runbook::event::RunbookKind::DriftRecovery);
         drift
             && matches!(
                 self.view.diagnosis,

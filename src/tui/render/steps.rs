@@ -28,7 +28,7 @@ fn render_list(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         .runbook
         .as_ref()
         .map_or(" Runbook ".to_owned(), |r| {
-            format!(" Runbook: {} ", short_name(r.id()))
+            format!(" Runbook: {} ", short_name(r))
         });
     let focus = app.view.focus();
     let items: Vec<ListItem> = app
@@ -64,11 +64,11 @@ fn render_list(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
     frame.render_stateful_widget(List::new(items).block(block), area, &mut state);
 }
 
-fn short_name(id: &str) -> &str {
-    match id {
-        "heroku-key-drift-recovery" => "drift recovery",
-        "heroku-token-rotation" => "token rotation",
-        other => other,
+fn short_name(runbook: &crate::runbook::Runbook) -> &str {
+    match runbook.kind {
+        crate::runbook::event::RunbookKind::DriftRecovery => "drift recovery",
+        crate::runbook::event::RunbookKind::Rotation => "token rotation",
+        crate::runbook::event::RunbookKind::Other => runbook.id(),
     }
 }
 
