@@ -166,11 +166,20 @@ async fn rotation_leaks_neither_the_old_nor_the_new_token_when_echoed() {
     }
 }
 
-/// A rotation whose every write fails once with the echo (the new token in the request's
-/// body, or in its `Authorization` when validated), each then rolled back.
+/// A rotation whose listing, validation, every write and the verifying dispatch each fail
+/// once with the echo (the new token in the request's body, or in its `Authorization` when
+/// validated), each then rolled back.
 #[tokio::test]
 async fn failed_and_rolled_back_rotations_leak_nothing() {
-    let failures: [(&str, FaultRule); 4] = [
+    let failures: [(&str, FaultRule); 6] = [
+        (
+            "precheck",
+            reflect(Vendor::Heroku, "GET", "^/oauth/authorizations$", 500, 8),
+        ),
+        (
+            "verify_workflow",
+            reflect(Vendor::Github, "POST", "dispatches$", 422, 1),
+        ),
         (
             "validate_new",
             reflect(Vendor::Heroku, "GET", "^/account$", 500, 8),
