@@ -120,19 +120,8 @@ async fn keyturn_check_survives_a_gigabyte_and_an_endless_answer() {
 
 /// Runs `keyturn check` and samples its peak resident memory until it exits.
 async fn run_check(sim: &SimHandle, dir: &Path) -> (Option<i32>, u64, String) {
-    let c = sim.credentials();
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("keyturn"));
-    cmd.current_dir(dir)
-        .env_clear()
-        .env("HOME", dir)
-        .env("KEYTURN_HEROKU_TOKEN", &c.heroku_operator_token)
-        .env("GH_TOKEN", &c.github_token)
-        .env("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID", &c.infisical_client_id)
-        .env(
-            "INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET",
-            &c.infisical_client_secret,
-        )
-        .args(["--config", "keyturn.toml", "check"])
+    let mut cmd = common::sim::keyturn_bin(sim, dir);
+    cmd        .args(["--config", "keyturn.toml", "check"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     let child = cmd.spawn().unwrap();

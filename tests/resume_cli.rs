@@ -19,22 +19,7 @@ const ROTATION: &str = "heroku-token-rotation";
 
 /// The binary, run in `dir` with the simulator's credentials and nothing of the host's.
 fn keyturn(sim: &SimHandle, dir: &Path) -> std::process::Command {
-    let c = sim.credentials();
-    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("keyturn"));
-    cmd.current_dir(dir)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", dir)
-        .env("XDG_CONFIG_HOME", dir.join("xdg"))
-        .env("KEYTURN_HEROKU_TOKEN", &c.heroku_operator_token)
-        .env("GH_TOKEN", &c.github_token)
-        .env("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID", &c.infisical_client_id)
-        .env(
-            "INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET",
-            &c.infisical_client_secret,
-        )
-        .env("KEYTURN_SESSIONS_DIR", dir.join("sessions"));
-    cmd
+    common::sim::keyturn_bin(sim, dir)
 }
 
 /// Runs a command to its end off the async threads (the simulator needs them).

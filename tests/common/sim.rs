@@ -104,3 +104,25 @@ pub fn revocation_word(sim: &SimHandle) -> String {
         .next()
         .unwrap()
 }
+
+/// The real binary, run in `dir` with the simulator's credentials in its environment and
+/// nothing of the host's (HOME, XDG dirs and the sessions folder all inside `dir`).
+pub fn keyturn_bin(sim: &SimHandle, dir: &std::path::Path) -> std::process::Command {
+    let c = sim.credentials();
+    let mut cmd = std::process::Command::new(assert_cmd::cargo::cargo_bin("keyturn"));
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("XDG_CONFIG_HOME", dir.join("xdg"))
+        .env("XDG_STATE_HOME", dir.join("state"))
+        .env("KEYTURN_HEROKU_TOKEN", &c.heroku_operator_token)
+        .env("GH_TOKEN", &c.github_token)
+        .env("INFISICAL_UNIVERSAL_AUTH_CLIENT_ID", &c.infisical_client_id)
+        .env(
+            "INFISICAL_UNIVERSAL_AUTH_CLIENT_SECRET",
+            &c.infisical_client_secret,
+        )
+        .env("KEYTURN_SESSIONS_DIR", dir.join("sessions"));
+    cmd
+}
