@@ -121,7 +121,7 @@ async fn keyturn_check_survives_a_gigabyte_and_an_endless_answer() {
 /// Runs `keyturn check` and samples its peak resident memory until it exits.
 async fn run_check(sim: &SimHandle, dir: &Path) -> (Option<i32>, u64, String) {
     let mut cmd = common::sim::keyturn_bin(sim, dir);
-    cmd        .args(["--config", "keyturn.toml", "check"])
+    cmd.args(["--config", "keyturn.toml", "check"])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
     let child = cmd.spawn().unwrap();
