@@ -44,6 +44,9 @@ pub struct Config {
     /// The file this came from; empty for configs built in memory (the simulator's).
     #[serde(skip)]
     pub source: PathBuf,
+    /// The simulator's own config (`--sim`, the demo): its reports say they are simulated.
+    #[serde(skip)]
+    pub simulated: bool,
 }
 
 /// The secret all three stores hold.

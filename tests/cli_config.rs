@@ -97,6 +97,7 @@ fn postmortem_command_writes_from_a_journal_including_interrupted_sessions() {
             kind: RunbookKind::DriftRecovery,
             dry_run: false,
             keyturn_version: "0.1.0".into(),
+            simulated: false,
         })
         .unwrap();
     journal

@@ -22,6 +22,18 @@ struct Session {
 }
 
 impl Session {
+    /// keyturn wrote the vault's value to `store` (proven).
+    fn written(&mut self, store: Store) -> &mut Session {
+        self.push(EventKind::SecretWritten {
+            store,
+            fingerprint: Token::new(CANARY).fingerprint(),
+            version: None,
+            proof: None,
+            source: Some(keyturn::runbook::event::Source::Vault),
+            by_operator: false,
+        })
+    }
+
     fn new(runbook: &str, kind: RunbookKind) -> Session {
         let mut s = Session {
             events: Vec::new(),
@@ -35,6 +47,7 @@ impl Session {
             kind,
             dry_run: false,
             keyturn_version: "0.1.0".into(),
+            simulated: false,
         });
         s
     }
@@ -155,6 +168,7 @@ fn github_stale_path_b() -> Session {
             version: None,
             proof: None,
             source: None,
+            by_operator: false,
         })
         .push(EventKind::WorkflowCompleted {
             workflow: "deploy-console.yml".into(),
@@ -202,6 +216,12 @@ fn postmortem_apps_stale() {
             "Set the config var on the stale apps",
             "raxx-api-prod, raxx-api-staging updated (one PATCH each)",
         )
+        .written(Store::HerokuApp {
+            app: "raxx-api-prod".into(),
+        })
+        .written(Store::HerokuApp {
+            app: "raxx-api-staging".into(),
+        })
         .observe_all("valid", &[], "valid")
         .diagnose("in-sync", None, "every copy matches")
         .finish(Outcome::Completed, "every copy in sync");
@@ -222,6 +242,14 @@ fn postmortem_vault_stale_inverse() {
             "Inverse — write the live copy back to the vault",
             "vault v15 written from raxx-console-prod",
         )
+        .push(EventKind::SecretWritten {
+            store: Store::Vault,
+            fingerprint: Token::new(CANARY).fingerprint(),
+            version: Some(15),
+            proof: None,
+            source: Some(keyturn::runbook::event::Source::Live),
+            by_operator: false,
+        })
         .observe_all("valid", &[], "valid")
         .diagnose("in-sync", None, "every copy matches")
         .push(EventKind::OperatorNote {

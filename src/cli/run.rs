@@ -92,15 +92,31 @@ async fn run_async(args: &RunArgs, explicit: Option<&std::path::Path>, runbook: 
         Ok(handle) => handle,
         Err(err) => return bad_input(&err),
     };
-    let code = drive(
-        args,
-        runbook,
-        handle.config(),
-        &handle.keyturn_credentials(),
-    )
-    .await;
+    let config = match simulated_reports(handle.config()) {
+        Ok(config) => config,
+        Err(err) => return bad_input(&err),
+    };
+    let code = drive(args, runbook, config, &handle.keyturn_credentials()).await;
     handle.shutdown().await;
     code
+}
+
+/// A simulated session's postmortem and audit line go to keyturn's state folder
+/// (`…/keyturn/sim/`), never into the current folder where a real `docs/ops` may live.
+fn simulated_reports(mut config: Config) -> anyhow::Result<Config> {
+    let sessions = journal::sessions_dir()?;
+    let dir = sessions
+        .parent()
+        .map_or_else(|| sessions.clone(), std::path::Path::to_path_buf)
+        .join("sim");
+    crate::private_files::own_dir(&dir)?;
+    config.postmortem.dir = dir.join("postmortems");
+    config.audit.path = dir.join("audit-log.jsonl");
+    errln!(
+        "keyturn: simulated: the postmortem and the audit line go to {} (marked simulated)",
+        dir.display()
+    );
+    Ok(config)
 }
 
 /// The config found by the documented search order (or `explicit`) and the credentials
@@ -222,8 +238,8 @@ async fn walk_to_the_end(args: &RunArgs, mut engine: Engine) -> anyhow::Result<u
         }
         let command = match pending {
             Pending::Finished(outcome) => {
-                let appended = append_audit(&engine, outcome).await;
-                if !appended || engine.report_failed() {
+                // The engine appended the audit line as it ended (see `audit_the_end`).
+                if engine.report_failed() {
                     errln!(
                         "keyturn: the session ended {outcome:?}, but a report is missing (see above): exit 1 so a scheduler notices; the stores are as the end message says"
                     );
@@ -265,35 +281,6 @@ fn missing_word(args: &RunArgs, engine: &Engine) -> Option<String> {
         None => Some(format!(
             "this runbook has an irreversible step that asks for the word `{word}`, and --yes cannot type it: nothing was written; run again with --confirm-irreversible {word}"
         )),
-    }
-}
-
-/// The audit line for how the session ended. A completed rotation's line was written by
-/// its own `write_audit_entry` step, so it is not written twice; a session that wrote
-/// nothing gets none. A failure to append is said (false), never undoes the session.
-async fn append_audit(engine: &Engine, outcome: Outcome) -> bool {
-    let rotation = engine.runbook().kind == crate::runbook::event::RunbookKind::Rotation;
-    if engine.dry_run() || (rotation && outcome == Outcome::Completed) || !engine.wrote_anything() {
-        return true;
-    }
-    let result: anyhow::Result<()> = async {
-        let events = journal::read(engine.journal_path())?;
-        let actor = engine.audit_actor().await?;
-        if let Some(entry) = crate::report::audit::entry_for(&events, &actor) {
-            crate::report::audit::append(&engine.config().audit.path, &entry)?;
-        }
-        Ok(())
-    }
-    .await;
-    match result {
-        Ok(()) => true,
-        Err(err) => {
-            errln!(
-                "keyturn: warning: the audit entry could not be appended to {}: {err:#} — add it by hand; the stores are as the session left them",
-                engine.config().audit.path.display()
-            );
-            false
-        }
     }
 }
 

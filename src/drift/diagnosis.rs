@@ -82,6 +82,57 @@ impl DiagnosisKind {
     pub fn is_drift(self) -> bool {
         !matches!(self, DiagnosisKind::InSync | DiagnosisKind::Unknown)
     }
+
+    /// What was found, in a sentence without advice (the postmortem's "Detected").
+    pub fn finding(self) -> &'static str {
+        match self {
+            DiagnosisKind::InSync => "every copy agrees with the vault",
+            DiagnosisKind::GithubStale => "the GitHub Actions secret differs from the vault",
+            DiagnosisKind::AppsStale => "Heroku app config differs from the vault",
+            DiagnosisKind::VaultStale => {
+                "the vault's copy is rejected (401) while a live Heroku copy is valid"
+            }
+            DiagnosisKind::NothingValid => "no copy is accepted by Heroku",
+            DiagnosisKind::Unknown => "a copy could not be checked",
+        }
+    }
+}
+
+/// The recovery path a drift session took, judged from what it wrote (not from what the
+/// diagnosis recommended): the audit line's `path` and the postmortem's "Recovery".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RecoveryPath {
+    /// The operator pasted the vault value into GitHub by hand.
+    PathA,
+    /// keyturn wrote the GitHub secret itself (sealed box).
+    PathB,
+    /// The stale Heroku apps were set from the vault.
+    AppsStale,
+    /// A valid live copy was written back to the vault.
+    Inverse,
+}
+
+impl RecoveryPath {
+    /// The id the audit line and the diagnosis use (`path-a`, `path-b`, …).
+    pub fn id(self) -> &'static str {
+        match self {
+            RecoveryPath::PathA => "path-a",
+            RecoveryPath::PathB => "path-b",
+            RecoveryPath::AppsStale => "apps-stale",
+            RecoveryPath::Inverse => "inverse",
+        }
+    }
+
+    /// How a postmortem names it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            RecoveryPath::PathA => "Path A (the vault value pasted into GitHub by hand)",
+            RecoveryPath::PathB => "Path B (keyturn wrote the GitHub secret, sealed box)",
+            RecoveryPath::AppsStale => "stale Heroku apps re-synced from the vault",
+            RecoveryPath::Inverse => "inverse (a valid live copy written back to the vault)",
+        }
+    }
 }
 
 impl std::fmt::Display for DiagnosisKind {

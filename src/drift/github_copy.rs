@@ -33,11 +33,7 @@ pub(super) fn stale(snapshot: &Snapshot) -> Option<String> {
     if let Some(verdict) = proved(snapshot) {
         return (verdict.matches_vault == Some(false)).then(|| probe_reason(verdict));
     }
-    if snapshot
-        .deploy
-        .as_ref()
-        .is_some_and(|d| d.failed_with_invalid_token)
-    {
+    if failed_deploy_used_this_value(snapshot) {
         return Some(
             "the last deploy failed with the invalid-token message while the vault value validates"
                 .to_owned(),
@@ -82,6 +78,28 @@ fn probe_reason(verdict: &ProbeVerdict) -> String {
         )
     };
     format!("{}: {held}", verdict.run_label())
+}
+
+/// The last deploy failed with the invalid-token message, and the secret has not been
+/// written since it started: that failure was this value's (one from before the write
+/// says nothing about the value written after it).
+fn failed_deploy_used_this_value(snapshot: &Snapshot) -> bool {
+    snapshot.deploy.as_ref().is_some_and(|d| {
+        d.failed_with_invalid_token
+            && match (d.created_at, snapshot.github.updated_at) {
+                (Some(ran), Some(written)) => ran >= written,
+                _ => true,
+            }
+    })
+}
+
+/// True when the copy is called stale on its timestamps alone (no probe verdict, no
+/// failed deploy with this value, the secret exists): a guess, not a finding.
+pub fn stale_on_timestamps_only(snapshot: &Snapshot) -> bool {
+    proved(snapshot).is_none()
+        && !failed_deploy_used_this_value(snapshot)
+        && !snapshot.github.absent
+        && stale(snapshot).is_some()
 }
 
 /// The latest deploy, when it succeeded and was created at or after `since`.
@@ -230,6 +248,42 @@ mod tests {
             reason.contains("probe run 7 (https://github.example/r/actions/runs/7)"),
             "{reason}"
         );
+    }
+
+    fn failed_deploy(created_at: DateTime<Utc>) -> DeployRun {
+        DeployRun {
+            workflow: "deploy.yml".into(),
+            run_id: 3,
+            status: Some("completed".into()),
+            conclusion: Some("failure".into()),
+            created_at: Some(created_at),
+            html_url: None,
+            failed_with_invalid_token: true,
+        }
+    }
+
+    #[test]
+    fn a_deploy_that_failed_before_the_secret_was_written_again_proves_nothing() {
+        let mut s = snapshot(None);
+        s.github.updated_at = Some(Utc::now());
+        s.vault.updated_at = Some(Utc::now() - Duration::days(2));
+        s.deploy = Some(failed_deploy(Utc::now() - Duration::hours(1)));
+        assert_eq!(stale(&s), None, "the write came after the failed deploy");
+        s.deploy = Some(failed_deploy(Utc::now() + Duration::minutes(1)));
+        assert!(
+            stale(&s).is_some(),
+            "a failure with the current value counts"
+        );
+        assert!(!stale_on_timestamps_only(&s));
+    }
+
+    #[test]
+    fn a_copy_older_than_the_vault_is_stale_on_timestamps_only() {
+        let s = snapshot(None);
+        assert!(stale_on_timestamps_only(&s));
+        assert!(!stale_on_timestamps_only(&snapshot(Some(verdict(
+            false, 200
+        )))));
     }
 
     #[test]

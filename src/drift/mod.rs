@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use futures::{StreamExt, stream};
 
-pub use diagnosis::{Diagnosis, DiagnosisKind, Recommendation, diagnose};
+pub use diagnosis::{Diagnosis, DiagnosisKind, Recommendation, RecoveryPath, diagnose};
 pub use probe::{
     ProbeError, ProbeFailure, ProbeOutcome, ProbeReading, ProbeReport, ProbeRequest, ProbeStage,
     ProbeVerdict,

@@ -1,7 +1,8 @@
 //! The audit log: one JSON line per rotation or drift recovery, appended and fsynced.
 //!
 //! Actions: `secret.rotate.completed` (the SOP's step 8), `secret.rotate.failed`,
-//! `secret.rotate.rolled_back`, `secret.drift.recovered`. An existing log is only ever
+//! `secret.rotate.rolled_back`, `secret.drift.recovered`, `secret.drift.failed`,
+//! `secret.drift.rolled_back`. An existing log is only ever
 //! appended to — never rewritten, even when a line in it is malformed.
 
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
@@ -29,11 +30,36 @@ pub struct AuditEntry {
 pub fn entry_for(events: &[Event], actor: &str) -> Option<AuditEntry> {
     let s = Summary::of(events);
     let (at, outcome, message) = s.finished.clone()?;
+    entry(
+        &s,
+        &Ending {
+            outcome,
+            at,
+            message: &message,
+        },
+        actor,
+    )
+}
+
+/// How a session ends, for the entry written as it ends (before its last event).
+#[derive(Debug, Clone, Copy)]
+pub struct Ending<'a> {
+    pub outcome: Outcome,
+    pub at: DateTime<Utc>,
+    pub message: &'a str,
+}
+
+/// The audit entry for a session that ends as `ending` says, if it calls for one. A
+/// simulated session's entry carries `"simulated": true` in its context.
+pub fn entry(s: &Summary, ending: &Ending<'_>, actor: &str) -> Option<AuditEntry> {
+    let outcome = ending.outcome;
     let action = match (s.kind?, outcome) {
         (RunbookKind::Rotation, Outcome::Completed) => "secret.rotate.completed",
         (RunbookKind::Rotation, Outcome::RolledBack) => "secret.rotate.rolled_back",
         (RunbookKind::Rotation, Outcome::Failed | Outcome::Aborted) => "secret.rotate.failed",
         (RunbookKind::DriftRecovery, Outcome::Completed) => "secret.drift.recovered",
+        (RunbookKind::DriftRecovery, Outcome::RolledBack) => "secret.drift.rolled_back",
+        (RunbookKind::DriftRecovery, Outcome::Failed | Outcome::Aborted) => "secret.drift.failed",
         _ => return None,
     };
     let mut context = json!({
@@ -45,15 +71,19 @@ pub fn entry_for(events: &[Event], actor: &str) -> Option<AuditEntry> {
         context["new_authorization_id"] = json!(s.new_authorization);
         context["method"] = json!("operator-assisted");
     } else {
-        context["path"] = json!(s.diagnosis.as_ref().and_then(|(_, p, _)| p.clone()));
+        // The path taken (from what was written), not the one the diagnosis recommended.
+        context["path"] = json!(s.path_taken().map(crate::drift::RecoveryPath::id));
     }
     if outcome != Outcome::Completed {
-        add_failure(&mut context, &s, &message);
+        add_failure(&mut context, s, ending.message);
+    }
+    if s.simulated {
+        context["simulated"] = json!(true);
     }
     Some(AuditEntry {
         action: action.to_owned(),
         actor: actor.to_owned(),
-        at,
+        at: ending.at,
         context,
     })
 }

@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use chrono::{DateTime, Utc};
 
 use super::summary::{Observation, StepRecord, StepResult, Summary};
-use crate::runbook::event::{Event, EventKind, NoteKind};
+use crate::runbook::event::{Event, EventKind, NoteKind, Outcome};
 use crate::store::{Store, Validity};
 
 mod file;
@@ -98,23 +98,42 @@ fn stamp(at: DateTime<Utc>) -> String {
 fn unresolved_banner(s: &Summary) -> String {
     let last = s
         .steps
-        .last()
+        .iter()
+        .rev()
+        .find(|st| !is_condition_skip(st))
         .map_or("before the first step".to_owned(), |st| {
             format!("at step “{}”", st.title)
         });
-    let why = s
-        .finished
-        .as_ref()
-        .map_or("the session was interrupted".to_owned(), |(_, o, m)| {
-            format!(
-                "the session ended {} ({m})",
-                format!("{o:?}").to_lowercase()
-            )
-        });
-    format!(
-        "> **Unresolved** — {why}, {last}. Continue with `keyturn resume {} --continue`, then rewrite this file with `keyturn postmortem {}`.",
-        s.session, s.session
-    )
+    let Some((_, outcome, message)) = &s.finished else {
+        return format!(
+            "> **Unresolved** — the session was interrupted {last}. Continue with `keyturn resume {} --continue`, then rewrite this file with `keyturn postmortem {}`.",
+            s.session, s.session
+        );
+    };
+    match outcome {
+        Outcome::RolledBack => format!(
+            "> **Rolled back** — {} ({message}). Nothing to continue in this session: start a new one when the cause is understood.",
+            match undone(s) {
+                0 => "the session ended by the rollback path, which had nothing of its own to undo"
+                    .to_owned(),
+                n => format!("the rollback undid {n} step(s) of this session"),
+            }
+        ),
+        Outcome::Stopped => format!(
+            "> **Stopped** — the runbook stopped on purpose {last} ({message}). Nothing to continue in this session."
+        ),
+        Outcome::Failed | Outcome::Aborted => format!(
+            "> **Unresolved** — the session ended {} {last} ({message}). Continue with `keyturn resume {} --continue`, then rewrite this file with `keyturn postmortem {}`.",
+            if *outcome == Outcome::Failed {
+                "failed"
+            } else {
+                "aborted"
+            },
+            s.session,
+            s.session
+        ),
+        Outcome::Completed => String::new(),
+    }
 }
 
 fn detected(s: &Summary, at: DateTime<Utc>) -> String {
@@ -142,20 +161,32 @@ fn detected(s: &Summary, at: DateTime<Utc>) -> String {
         }
         _ => "keyturn's drift audit".to_owned(),
     };
-    let why = s
-        .diagnosis
-        .as_ref()
-        .map_or(String::new(), |(_, _, why)| format!(" — {why}"));
-    format!("{how} at {when}{why}")
+    // The SOP's "how": the symptom and what was found, not the advice on what to do.
+    let finding = s.diagnosis.as_ref().map_or(String::new(), |(kind, _, _)| {
+        format!(": {}", kind.finding())
+    });
+    format!("{how} at {when}{finding}")
 }
 
 fn state_word(o: &Observation) -> String {
+    if o.evidence == Some(crate::store::Evidence::Probe) {
+        return match (o.matches_vault, o.validity) {
+            (Some(true), Validity::Valid) => "valid, matches the vault (proven by the probe)",
+            (Some(true), _) => "matches the vault (proven by the probe)",
+            (Some(false), Validity::Invalid) => {
+                "stale: differs from the vault, rejected with 401 (proven by the probe)"
+            }
+            (Some(false), _) => "differs from the vault (proven by the probe)",
+            (None, _) => "unknown (the probe gave no verdict)",
+        }
+        .to_owned();
+    }
     match (o.validity, o.matches_vault) {
         (Validity::Valid, Some(false)) => "valid, but differs from the vault".to_owned(),
         (Validity::Valid, _) => "valid".to_owned(),
         (Validity::Invalid, _) => "stale (rejected with 401)".to_owned(),
         // The write-only GitHub copy, judged from its metadata.
-        (Validity::Unknown, Some(false)) => "stale".to_owned(),
+        (Validity::Unknown, Some(false)) => "stale (judged from GitHub's metadata)".to_owned(),
         (Validity::Unknown, Some(true)) => "matches the vault".to_owned(),
         (Validity::Unknown, None) => match &o.error {
             Some(e) => format!("unknown ({e})"),
@@ -166,6 +197,11 @@ fn state_word(o: &Observation) -> String {
 
 fn transition(s: &Summary, key: &Store) -> String {
     let word = state_word;
+    let after = if s.resolved() {
+        "after recovery"
+    } else {
+        "at the end of the session"
+    };
     // A deploy that succeeded after the fix is the only proof the write-only copy works.
     if let (Store::Github, Some(run), true) = (key, s.successful_run, s.resolved()) {
         let before = s.before.get(key).map_or("not observed".to_owned(), word);
@@ -174,9 +210,9 @@ fn transition(s: &Summary, key: &Store) -> String {
         );
     }
     match (s.before.get(key), s.after.get(key)) {
-        (Some(b), Some(a)) => format!("{} at detection → {} after recovery", word(b), word(a)),
+        (Some(b), Some(a)) => format!("{} at detection → {} {after}", word(b), word(a)),
         (Some(b), None) => format!("{} at detection (not re-checked)", word(b)),
-        (None, Some(a)) => format!("not observed at detection → {} after recovery", word(a)),
+        (None, Some(a)) => format!("not observed at detection → {} {after}", word(a)),
         (None, None) => "not observed".to_owned(),
     }
 }
@@ -200,24 +236,29 @@ fn apps(s: &Summary) -> Vec<String> {
     names
 }
 
-/// Human name of a recovery path id.
-pub fn path_name(path: &str) -> &str {
-    match path {
-        "path-a" => "Path A (manual paste into GitHub)",
-        "path-b" => "Path B (keyturn wrote the GitHub secret, sealed box)",
-        "apps" | "apps-stale" => "stale Heroku apps re-synced from the vault",
-        "inverse" => "inverse (a valid live copy written back to the vault)",
-        "rotate" | "rotation" => "rotation (nothing valid: new authorization minted)",
-        other => other,
-    }
+/// How many steps the rollback undid.
+fn undone(s: &Summary) -> usize {
+    s.steps
+        .iter()
+        .filter(|st| matches!(st.result, StepResult::RolledBack { .. }))
+        .count()
 }
 
 fn recovery(s: &Summary) -> String {
-    let path = s
-        .diagnosis
-        .as_ref()
-        .and_then(|(_, p, _)| p.as_deref())
-        .map_or("none chosen".to_owned(), |p| path_name(p).to_owned());
+    let path = match (s.path_taken(), s.rolled_back) {
+        (Some(path), false) => path.describe().to_owned(),
+        (Some(path), true) => match undone(s) {
+            0 => format!(
+                "{} — then the session was rolled back, which undid none of it",
+                path.describe()
+            ),
+            n => format!(
+                "{} — then rolled back ({n} step(s) undone)",
+                path.describe()
+            ),
+        },
+        (None, _) => "none: no copy was written".to_owned(),
+    };
     let taken: Vec<&str> = s
         .steps
         .iter()
@@ -241,8 +282,8 @@ fn time_to_recover(s: &Summary, detected: DateTime<Utc>) -> String {
         Some(end) => {
             let secs = (end - detected).num_seconds().max(0);
             format!(
-                "{} min ({} → {} UTC)",
-                (secs + 59) / 60,
+                "{} ({} → {} UTC)",
+                duration_words(secs),
                 detected.format("%H:%M:%S"),
                 end.format("%H:%M:%S")
             )
@@ -251,22 +292,27 @@ fn time_to_recover(s: &Summary, detected: DateTime<Utc>) -> String {
     }
 }
 
+/// A duration to the second, and rounded to minutes beside it once it is a minute or more
+/// (the SOP asks for minutes).
+fn duration_words(secs: i64) -> String {
+    if secs < 60 {
+        return format!("{secs} s");
+    }
+    let (m, s) = (secs / 60, secs % 60);
+    let rounded = (secs + 30) / 60;
+    format!("{m} min {s} s (≈ {rounded} min)")
+}
+
 fn suggestions(s: &Summary) -> Vec<String> {
     let mut out = Vec::new();
-    let path = s
-        .diagnosis
-        .as_ref()
-        .and_then(|(_, p, _)| p.clone())
-        .unwrap_or_default();
-    let path_b_unavailable = path == "path-a"
-        || s.steps.iter().any(|st| {
+    let path_b_unavailable = s.steps.iter().any(|st| {
             matches!(&st.result, StepResult::Skipped { reason, .. } | StepResult::Failed { error: reason, .. }
                 if reason.contains("secrets:write") || reason.contains("Path B unavailable"))
         });
     if path_b_unavailable {
         out.push("GitHub token lacks secrets:write — Path B unavailable; grant it so recovery can write the secret itself (#925)".to_owned());
     }
-    if !s.resolved() {
+    if s.resumable() {
         out.push(format!(
             "finish or roll back the interrupted session: `keyturn resume {}`",
             s.session

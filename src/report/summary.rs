@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
 
-use crate::drift::DiagnosisKind;
-use crate::runbook::event::{Event, EventKind, NoteKind, Outcome, RunbookKind, Store};
+use crate::drift::{DiagnosisKind, RecoveryPath};
+use crate::runbook::event::{Event, EventKind, NoteKind, Outcome, RunbookKind, Source, Store};
 use crate::store::Validity;
 
 /// What one store looked like at one moment.
@@ -15,6 +15,8 @@ pub struct Observation {
     pub matches_vault: Option<bool>,
     pub version: Option<u64>,
     pub error: Option<String>,
+    /// How it is known (GitHub: metadata, or exactly by a probe).
+    pub evidence: Option<crate::store::Evidence>,
 }
 
 /// One step's fate, for the timeline.
@@ -34,6 +36,14 @@ pub enum StepResult {
     Skipped { reason: String, by_operator: bool },
     RolledBack { summary: String },
     Unfinished,
+}
+
+/// One proven write of the forward walk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    pub store: Store,
+    pub source: Option<Source>,
+    pub by_operator: bool,
 }
 
 /// The facts of a session.
@@ -59,6 +69,13 @@ pub struct Summary {
     pub successful_run: Option<u64>,
     /// Writes, mints, revocations and workflow runs, for the timeline.
     pub facts: Vec<(DateTime<Utc>, String)>,
+    /// Every proven write outside a rollback: the store, which token, by the operator's
+    /// hand. What the session did, as opposed to what the diagnosis recommended.
+    pub writes: Vec<Written>,
+    /// A rollback ran in this session.
+    pub rolled_back: bool,
+    /// Against the simulator: nothing real was touched.
+    pub simulated: bool,
     pub finished: Option<(DateTime<Utc>, Outcome, String)>,
 }
 
@@ -72,9 +89,43 @@ impl Summary {
         summary
     }
 
+    /// True when the session may be taken up again (`keyturn resume --continue`): it was
+    /// interrupted, or ended failed or aborted; a completed, rolled-back or stopped one not.
+    pub fn resumable(&self) -> bool {
+        match &self.finished {
+            None => true,
+            Some((_, outcome, _)) => matches!(outcome, Outcome::Failed | Outcome::Aborted),
+        }
+    }
+
     /// True when the session ended with every step done.
     pub fn resolved(&self) -> bool {
         matches!(self.finished, Some((_, Outcome::Completed, _)))
+    }
+
+    /// The recovery path the session took, from what it wrote: a GitHub copy pasted by
+    /// hand is Path A, one keyturn wrote is Path B, a live copy written to the vault is the
+    /// inverse path, app writes alone re-synced stale apps. `None` when nothing was written.
+    pub fn path_taken(&self) -> Option<RecoveryPath> {
+        let github = self.writes.iter().find(|w| w.store == Store::Github);
+        if let Some(w) = github {
+            return Some(if w.by_operator {
+                RecoveryPath::PathA
+            } else {
+                RecoveryPath::PathB
+            });
+        }
+        let live_to_vault = self
+            .writes
+            .iter()
+            .any(|w| w.store == Store::Vault && w.source == Some(Source::Live));
+        if live_to_vault {
+            return Some(RecoveryPath::Inverse);
+        }
+        self.writes
+            .iter()
+            .any(|w| matches!(w.store, Store::HerokuApp { .. }))
+            .then_some(RecoveryPath::AppsStale)
     }
 
     /// The last note of a kind.
@@ -93,8 +144,10 @@ impl Summary {
                 runbook,
                 secret,
                 kind,
+                simulated,
                 ..
             } => {
+                self.simulated = *simulated;
                 self.session.clone_from(session);
                 self.runbook.clone_from(runbook);
                 self.secret.clone_from(secret);
@@ -121,6 +174,17 @@ impl Summary {
                 self.verified_at = Some(event.at);
                 self.successful_run = Some(*run_id);
             }
+            EventKind::SecretWritten {
+                store,
+                source,
+                by_operator,
+                ..
+            } if !self.rolled_back => self.writes.push(Written {
+                store: store.clone(),
+                source: *source,
+                by_operator: *by_operator,
+            }),
+            EventKind::RollbackStarted => self.rolled_back = true,
             EventKind::OperatorNote { kind, text } => self.notes.push((*kind, text.clone())),
             EventKind::SessionFinished { outcome, message } => {
                 self.finished = Some((event.at, *outcome, message.clone()));
@@ -141,6 +205,7 @@ impl Summary {
             matches_vault,
             version,
             error,
+            evidence,
             ..
         } = &event.kind
         else {
@@ -151,6 +216,7 @@ impl Summary {
             matches_vault: *matches_vault,
             version: *version,
             error: error.clone(),
+            evidence: *evidence,
         };
         let phase = if self.steps.is_empty() {
             &mut self.before

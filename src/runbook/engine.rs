@@ -340,6 +340,7 @@ impl Engine {
             kind,
             dry_run: self.deps.dry_run,
             keyturn_version: env!("CARGO_PKG_VERSION").to_owned(),
+            simulated: self.deps.config.simulated,
         })?;
         self.observe().await
     }

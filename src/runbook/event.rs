@@ -73,6 +73,9 @@ pub enum EventKind {
         kind: RunbookKind,
         dry_run: bool,
         keyturn_version: String,
+        /// Against the embedded simulator (`--sim`, the demo): no real store was touched.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        simulated: bool,
     },
     /// A copy was read (or could not be).
     StoreObserved {
@@ -178,6 +181,10 @@ pub enum EventKind {
         /// Which of the session's tokens it was (`new`, `previous`, `vault`, `live`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         source: Option<Source>,
+        /// The operator put the value in place by hand (a paste on GitHub, a manual
+        /// consumer); otherwise keyturn wrote it through the vendor's API.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        by_operator: bool,
     },
     /// A write of this value is being sent to `store`; its proof (`SecretWritten`) follows
     /// unless the answer is lost. A store may hold the value from here on.

@@ -240,6 +240,7 @@ mod tests {
                 kind: crate::runbook::event::RunbookKind::Rotation,
                 dry_run: false,
                 keyturn_version: "0.1.0".into(),
+                simulated: false,
             },
             EventKind::AuthorizationCreated {
                 id: "auth-1".into(),
@@ -254,6 +255,7 @@ mod tests {
                 version: Some(15),
                 proof: Some("read back".into()),
                 source: None,
+                by_operator: false,
             },
             EventKind::SessionFinished {
                 outcome: Outcome::Completed,

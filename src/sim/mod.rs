@@ -281,8 +281,10 @@ impl SimHandle {
 
     /// [`SimHandle::config_toml`], parsed, with the error if it does not.
     pub fn try_config(&self) -> Result<Config, SimError> {
-        Config::parse(&self.config_toml(), std::path::Path::new("<simulator>"))
-            .map_err(|e| SimError::Config(e.to_string()))
+        let mut config = Config::parse(&self.config_toml(), std::path::Path::new("<simulator>"))
+            .map_err(|e| SimError::Config(e.to_string()))?;
+        config.simulated = true;
+        Ok(config)
     }
 
     /// The shared state, for inspection and test set-up.

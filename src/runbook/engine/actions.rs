@@ -102,12 +102,41 @@ impl Engine {
 
     /// Runs the drift audit, keeps its tokens in memory and journals each copy.
     pub(super) async fn audit(&mut self) -> Result<drift::Audit, EngineError> {
-        let mut audit = drift::audit(
-            &self.deps().vendors,
-            &self.deps().config,
-            AuditOptions::default(),
-        )
-        .await;
+        self.audit_probing(false).await
+    }
+
+    /// [`Engine::audit`], with the GitHub probe alongside when `probe` is asked for and
+    /// `[github] probe_workflow` is configured (one workflow run: the verify step only).
+    async fn audit_probing(&mut self, probe: bool) -> Result<drift::Audit, EngineError> {
+        // A dry run dispatches nothing, not even the probe.
+        let request = (probe && !self.deps().dry_run)
+            .then(|| {
+                drift::probe::ProbeRequest::from_config(
+                    &self.deps().config,
+                    drift::probe::DEFAULT_TIMEOUT,
+                )
+                .ok()
+            })
+            .flatten()
+            .map(|mut r| {
+                r.interval = self.deps().follow.interval;
+                r
+            });
+        let (vendors, config) = (&self.deps().vendors, &self.deps().config);
+        let mut audit = match &request {
+            // Boxed: the probe's wait is a large future, and every walk holds this one.
+            Some(request) => {
+                Box::pin(drift::audit_with_probe(
+                    vendors,
+                    config,
+                    AuditOptions::default(),
+                    request,
+                    &|_| {},
+                ))
+                .await
+            }
+            None => drift::audit(vendors, config, AuditOptions::default()).await,
+        };
         self.observe_deploy(&audit)?;
         let github_stale = matches!(
             audit.diagnosis,
@@ -177,12 +206,37 @@ impl Engine {
         Ok(())
     }
 
+    /// The post-fix audit (with the probe when one is configured). GitHub's copy judged
+    /// stale on its timestamps alone is not a finding: it is said to be unproven, and the
+    /// deploy step after this one is the proof. Any other disagreement fails the step.
     async fn audit_drift(&mut self) -> Result<Done, EngineError> {
-        let audit = self.audit().await?;
+        let audit = self.audit_probing(true).await?;
         let name = audit.diagnosis.name();
-        // GitHub's copy is write-only: the audit still calls it stale after a write while the
-        // last deploy (from before the fix) failed. The deploy step after this is the proof.
-        if !matches!(name, "in-sync" | "github-stale") && !self.deps().dry_run {
+        let github_guess = matches!(audit.diagnosis, drift::Diagnosis::GithubStale { .. })
+            && drift::github_copy::stale_on_timestamps_only(&audit.snapshot);
+        if github_guess {
+            return Ok(done_with(
+                "diagnosis: every readable copy agrees with the vault; GitHub's copy is unproven (its timestamps only, no probe): the deploy proves it",
+                &[("diagnosis", "github-unproven")],
+            ));
+        }
+        // The probe was asked for and failed: GitHub's copy stays unproven, not a failure
+        // of the recovery (the deploy after this step proves it).
+        if let (
+            drift::Diagnosis::Unknown { store, .. },
+            Some(drift::probe::ProbeReport::Failed(failure)),
+        ) = (&audit.diagnosis, &audit.snapshot.probe)
+            && store == "github"
+        {
+            return Ok(done_with(
+                &format!(
+                    "diagnosis: every readable copy agrees with the vault; GitHub's copy is unproven (the probe failed: {}): the deploy proves it",
+                    failure.message
+                ),
+                &[("diagnosis", "github-unproven")],
+            ));
+        }
+        if name != "in-sync" && !self.deps().dry_run {
             return Err(EngineError::Step(format!(
                 "the copies still disagree after recovery: {name} — {}",
                 audit.diagnosis.recommendation().why

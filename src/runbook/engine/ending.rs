@@ -26,6 +26,9 @@ impl Engine {
         for failure in std::mem::take(&mut self.report_failures) {
             parts.push(failure);
         }
+        if let Some(failure) = self.audit_the_end(outcome, &parts.join(". ")).await {
+            parts.push(failure);
+        }
         self.finish(outcome, &parts.join(". "))
     }
 

@@ -149,6 +149,7 @@ mod tests {
                 version: Some(8),
                 proof: None,
                 source: Some(Source::New),
+                by_operator: false,
             }),
             event(EventKind::RevokeRequested { id: "a".into() }),
         ]);

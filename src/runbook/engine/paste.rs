@@ -82,6 +82,7 @@ impl Engine {
             version: None,
             proof: Some(proof.clone()),
             source: Some(source),
+            by_operator: true,
         })?;
         Ok(done(&proof))
     }

@@ -62,6 +62,10 @@ impl Engine {
                     .map(|k| (k.to_owned(), v.clone().into()))
             })
             .collect();
+        let mut context = context;
+        if self.deps().config.simulated {
+            context.insert("simulated".into(), true.into());
+        }
         let actor = self.audit_actor().await?;
         let entry = AuditEntry {
             action: action.clone(),
@@ -83,6 +87,54 @@ impl Engine {
 }
 
 impl Engine {
+    /// The audit line for how the session ends, appended by the engine whichever face
+    /// drives it (so the TUI and `keyturn run` write the same line). None is written for a
+    /// dry run, a session that changed nothing, or one whose own `write_audit_entry` step
+    /// already wrote it. A failure to append is returned for the end message (and makes
+    /// [`Engine::report_failed`] true); it never undoes a store.
+    pub(crate) async fn audit_the_end(
+        &mut self,
+        outcome: Outcome,
+        message: &str,
+    ) -> Option<String> {
+        let step_wrote_it = self.steps().iter().any(|s| {
+            s.step.action.get_ref() == "write_audit_entry"
+                && self.status.get(&s.id) == Some(&crate::runbook::StepStatus::Succeeded)
+        });
+        if self.deps().dry_run || step_wrote_it || !self.wrote_anything() {
+            return None;
+        }
+        let path = self.deps().config.audit.path.clone();
+        let result: Result<(), String> = async {
+            let events =
+                crate::runbook::journal::read(self.journal_path()).map_err(|e| e.to_string())?;
+            let summary = crate::report::summary::Summary::of(&events);
+            let actor = match self.audit_actor().await {
+                Ok(actor) => actor,
+                Err(err) => format!("unknown (the Heroku account could not be read: {err})"),
+            };
+            let ending = audit::Ending {
+                outcome,
+                at: chrono::Utc::now(),
+                message,
+            };
+            let Some(entry) = audit::entry(&summary, &ending, &actor) else {
+                return Ok(());
+            };
+            if audit::contains(&path, &entry) {
+                return Ok(());
+            }
+            audit::append(&path, &entry).map_err(|e| e.to_string())
+        }
+        .await;
+        let err = result.err()?;
+        self.report_failed = true;
+        Some(format!(
+            "the audit entry could not be appended to {}: {err} — add it by hand; the stores are as this message says",
+            path.display()
+        ))
+    }
+
     /// The audit actor: the one given (`--actor`), else the Heroku account's email.
     pub async fn audit_actor(&self) -> Result<String, EngineError> {
         match self.deps().actor.clone() {

@@ -173,6 +173,7 @@ impl Engine {
             version: None,
             proof: Some(proof),
             source: Some(source),
+            by_operator: false,
         })?;
         Ok(Some(change))
     }
@@ -210,6 +211,7 @@ impl Engine {
             version: None,
             proof: Some(proof),
             source: Some(source),
+            by_operator: false,
         })?;
         Ok(done_with(&change, &[("updated_at", &updated)]))
     }
@@ -272,6 +274,7 @@ impl Engine {
             version: Some(version),
             proof: Some(proof),
             source: Some(source),
+            by_operator: false,
         })?;
         self.secrets.vault = Some(token.clone());
         Ok(done_with(

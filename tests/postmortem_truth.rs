@@ -1,0 +1,99 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The postmortem of a real session (walked by the engine against the simulator) says what
+//! happened: the path taken, the post-fix audit's real verdict, the time to the second, the
+//! SOP's "Detected" without advice, and a rolled-back session as rolled back.
+
+mod common;
+
+use common::engine::{DEFAULT, confirm_all, events, finished, setup};
+use keyturn::report::postmortem;
+use keyturn::runbook::engine::{Command, Pending};
+use keyturn::runbook::event::Outcome;
+use keyturn::sim::FaultRule;
+use keyturn::sim::Scenario;
+
+const DRIFT: &str = "heroku-key-drift-recovery";
+
+fn written_postmortem(s: &common::engine::Setup) -> String {
+    let dir = s.dir.path().join("postmortems");
+    let file = std::fs::read_dir(&dir).unwrap().next().unwrap().unwrap();
+    std::fs::read_to_string(file.path()).unwrap()
+}
+
+fn line<'a>(pm: &'a str, field: &str) -> &'a str {
+    pm.lines()
+        .find(|l| l.starts_with(&format!("- **{field}:**")))
+        .unwrap_or_else(|| panic!("no {field} line in\n{pm}"))
+}
+
+#[tokio::test]
+async fn path_b_postmortem_tells_the_path_the_verdict_and_the_time() {
+    let mut s = setup(Scenario::GithubStale, DRIFT, DEFAULT).await;
+    assert_eq!(
+        finished(&confirm_all(&mut s.engine).await),
+        Outcome::Completed
+    );
+    let pm = written_postmortem(&s);
+    assert!(
+        line(&pm, "Recovery").contains("Path B (keyturn wrote"),
+        "{pm}"
+    );
+    let verify = pm
+        .lines()
+        .find(|l| l.starts_with("| ") && l.contains("Verify: re-run the drift audit"))
+        .unwrap();
+    assert!(
+        verify.contains("diagnosis: in-sync"),
+        "the post-fix audit's own verdict: {verify}"
+    );
+    let detected = line(&pm, "Detected");
+    assert!(
+        !detected.contains("Path A") && !detected.contains("Path B"),
+        "Detected is how it was found, not advice: {detected}"
+    );
+    let ttr = line(&pm, "Time to recover");
+    assert!(
+        ttr.contains(" s (") && !ttr.contains("1 min ("),
+        "a session of seconds is told in seconds: {ttr}"
+    );
+}
+
+#[tokio::test]
+async fn vault_stale_verify_says_github_is_unproven_not_stale() {
+    let mut s = setup(Scenario::VaultStale, DRIFT, DEFAULT).await;
+    assert_eq!(
+        finished(&confirm_all(&mut s.engine).await),
+        Outcome::Completed
+    );
+    let pm = written_postmortem(&s);
+    let verify = pm
+        .lines()
+        .find(|l| l.starts_with("| ") && l.contains("Verify: re-run the drift audit"))
+        .unwrap();
+    assert!(!verify.contains("github-stale"), "{verify}");
+    assert!(
+        verify.contains("in-sync") || verify.contains("unproven"),
+        "{verify}"
+    );
+    assert!(line(&pm, "Recovery").contains("inverse"), "{pm}");
+}
+
+#[tokio::test]
+async fn a_rolled_back_session_reads_rolled_back_and_offers_no_continue() {
+    let mut s = setup(Scenario::AppStale, DRIFT, DEFAULT).await;
+    // The verifying deploy fails; the operator rolls back what the session wrote.
+    s.sim
+        .faults()
+        .add(FaultRule::parse_spec("github:POST:/dispatches$=500x99").unwrap());
+    let pending = confirm_all(&mut s.engine).await;
+    assert!(matches!(pending, Pending::Failed { .. }), "{pending:?}");
+    s.engine.command(Command::RollBack).await.unwrap();
+    let pending = s.engine.advance().await.unwrap();
+    assert_eq!(finished(&pending), Outcome::RolledBack);
+    let pm = postmortem::render(&events(&s)).markdown;
+    assert!(pm.contains("**Rolled back**"), "{pm}");
+    assert!(!pm.contains("--continue"), "{pm}");
+    assert!(!pm.contains("after recovery"), "{pm}");
+    assert!(!pm.contains("ended rolledback"), "{pm}");
+    assert!(line(&pm, "Recovery").contains("rolled back"), "{pm}");
+}
