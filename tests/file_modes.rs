@@ -78,14 +78,22 @@ fn under_umask_000_every_file_is_0600_in_0700_folders() {
     );
     let state = dir.path().join("state");
     let files = assert_private(&state);
-    assert!(files >= 3, "two journals and a lock: {:?}", modes(&state));
-    let docs = dir.path().join("docs");
-    let files = assert_private(&docs);
+    assert!(
+        files >= 5,
+        "two journals, a lock, the postmortem and the audit log: {:?}",
+        modes(&state)
+    );
+    let sim = state.join("keyturn/sim");
+    assert!(sim.join("audit-log.jsonl").is_file(), "{:?}", modes(&sim));
     assert_eq!(
-        files,
-        2,
-        "the postmortem and the audit log: {:?}",
-        modes(&docs)
+        std::fs::read_dir(sim.join("postmortems")).unwrap().count(),
+        1,
+        "the postmortem: {:?}",
+        modes(&sim)
+    );
+    assert!(
+        !dir.path().join("docs").exists(),
+        "a simulated run writes nothing into the current folder"
     );
 }
 
@@ -102,7 +110,7 @@ fn planted_link(dir: &Path, at: &str) -> (PathBuf, PathBuf) {
 #[test]
 fn a_symlinked_audit_log_is_refused_by_the_binary() {
     let dir = tempfile::tempdir().unwrap();
-    let (_, target) = planted_link(dir.path(), "docs/ops/audit-log.jsonl");
+    let (_, target) = planted_link(dir.path(), "state/keyturn/sim/audit-log.jsonl");
     let run = [
         "run",
         "heroku-key-drift-recovery",
@@ -113,10 +121,7 @@ fn a_symlinked_audit_log_is_refused_by_the_binary() {
     let out = keyturn_umask_000(dir.path(), &run);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains("docs/ops/audit-log.jsonl: cannot write"),
-        "{err}"
-    );
+    assert!(err.contains("sim/audit-log.jsonl: cannot write"), "{err}");
     assert!(
         err.contains("it is a symbolic link, and keyturn never writes through one"),
         "{err}"

@@ -58,7 +58,7 @@ async fn a_refused_path_b_and_a_failing_panel(log: &std::path::Path) {
     screens(&h, "panel error");
     h.act(Action::Confirm);
     h.until("Path B refused, the fallback offered", |app| {
-        matches!(&app.view.pending, Some(Pending::Confirm { step, .. }) if step == "path_b_fallback_copy")
+        matches!(&app.view.pending, Some(Pending::Confirm { step, .. }) if step == "path_a_copy")
     })
     .await;
     screens(&h, "Path B refused");

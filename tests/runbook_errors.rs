@@ -239,6 +239,10 @@ fn cli_validate_exit_codes() {
         listed.contains("heroku-token-rotation") && listed.contains("embedded"),
         "{listed}"
     );
+    assert!(
+        listed.contains("Recover from HEROKU_API_KEY drift") && !listed.contains('{'),
+        "titles are rendered, never raw placeholders: {listed}"
+    );
 }
 
 #[test]

@@ -135,10 +135,13 @@ fn drift_recovery_has_every_branch_in_sop_order() {
         &ids(&drift),
         &[
             "confirm_source_of_truth",
+            // The SOP tells Path A first; the walk tries Path B first and Path A is what
+            // follows when B cannot be done (no write access, the write failed or was
+            // skipped), under Path A's own titles.
+            "path_b_write_secret",
             "path_a_copy",
             "path_a_paste",
             "path_a_rerun_deploy",
-            "path_b_write_secret",
             "apps_stale_set_config",
             "inverse_validate_live",
             "inverse_write_vault",
@@ -305,7 +308,7 @@ fn path_b_failure_falls_back_to_path_a() {
     session
         .steps
         .insert("path_b_write_secret".into(), StepStatus::Failed);
-    let fallback = drift.step("path_b_fallback_paste").unwrap();
+    let fallback = drift.step("path_a_paste").unwrap();
     assert!(
         Condition::parse(fallback.when.as_ref().unwrap().get_ref())
             .unwrap()

@@ -1,4 +1,4 @@
-//! Whole screens as snapshots (ratatui `TestBackend` + insta), at 120×40 and 80×24, with
+//! Whole screens as snapshots (ratatui `TestBackend` + insta), at 160×48, 120×40 and 80×24, with
 //! fingerprints, times, ports and session ids filtered out. The screens come from the
 //! real session against the simulator, not from hand-built state.
 
@@ -13,9 +13,13 @@ use keyturn::sim::Scenario;
 use keyturn::tui::modal::Modal;
 use keyturn::tui::panels::Panel;
 
-/// Both sizes of one screen, filtered.
-fn both(h: &Harness) -> (String, String) {
-    (h.stable_screen(120, 40), h.stable_screen(80, 24))
+/// Every size of one screen, filtered.
+fn sizes(h: &Harness) -> (String, String, String) {
+    (
+        h.stable_screen(160, 48),
+        h.stable_screen(120, 40),
+        h.stable_screen(80, 24),
+    )
 }
 
 /// Waits until every panel holds a fresh reading and the engine waits: the first screen.
@@ -27,7 +31,8 @@ async fn first_screen(scenario: Scenario) -> Harness {
 
 macro_rules! snap {
     ($name:expr, $h:expr) => {{
-        let (wide, narrow) = both(&$h);
+        let (widest, wide, narrow) = sizes(&$h);
+        insta::assert_snapshot!(concat!($name, "_160x48"), widest);
         insta::assert_snapshot!(concat!($name, "_120x40"), wide);
         insta::assert_snapshot!(concat!($name, "_80x24"), narrow);
     }};

@@ -240,8 +240,11 @@ async fn walk_to_the_end(args: &RunArgs, mut engine: Engine) -> anyhow::Result<u
             Pending::Finished(outcome) => {
                 // The engine appended the audit line as it ended (see `audit_the_end`).
                 if engine.report_failed() {
+                    for failure in engine.report_failures() {
+                        errln!("keyturn: {failure}");
+                    }
                     errln!(
-                        "keyturn: the session ended {outcome:?}, but a report is missing (see above): exit 1 so a scheduler notices; the stores are as the end message says"
+                        "keyturn: the session ended {outcome:?}, but a report is missing (said above): exit 1 so a scheduler notices; the stores are as the end message says"
                     );
                     return Ok(exit::DRIFT_OR_FAILED);
                 }

@@ -49,6 +49,21 @@ pub fn run(command: &RunbooksCommand) -> u8 {
 }
 
 fn list(dir: Option<&Path>) -> u8 {
+    // Titles read with the configured secret's name when a config is found; a listing
+    // never shows a raw `{placeholder}`.
+    let vars = crate::config::Config::discover(None).map_or_else(
+        |_| {
+            let mut vars = crate::runbook::template::TemplateVars::default();
+            vars.set("secret", "HEROKU_API_KEY");
+            vars
+        },
+        |config| {
+            crate::runbook::template::TemplateVars::from_config(
+                &config,
+                chrono::Utc::now().date_naive(),
+            )
+        },
+    );
     match Registry::load(dir) {
         Ok(registry) => {
             for entry in &registry.entries {
@@ -59,11 +74,9 @@ fn list(dir: Option<&Path>) -> u8 {
                     }
                     Origin::File(path) => format!("file {}", path.display()),
                 };
-                outln!(
-                    "{:<28} {:<48} {source}",
-                    entry.runbook.id(),
-                    entry.runbook.title
-                );
+                let title =
+                    crate::runbook::template::render_for_display(&entry.runbook.title, &vars);
+                outln!("{:<28} {:<48} {source}", entry.runbook.id(), title);
             }
             exit::OK
         }

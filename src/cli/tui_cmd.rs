@@ -104,6 +104,8 @@ pub fn tui(args: &TuiArgs, explicit: Option<&Path>) -> u8 {
         log_file: log_file(),
         clipboard: Some(handle),
         resume,
+        sessions_dir: args.sessions_dir.clone(),
+        simulated: false,
     };
     open(config, &creds, options)
 }
@@ -158,6 +160,8 @@ pub fn demo(args: &DemoArgs) -> u8 {
         log_file: Some(dir.join("keyturn.log")),
         clipboard: Some(handle),
         resume: None,
+        sessions_dir: Some(dir.join("sessions")),
+        simulated: true,
     };
     let creds = sim.keyturn_credentials();
     let code = open_in(&rt, config, &creds, options);

@@ -29,7 +29,7 @@ pub(super) fn probe_failed(snapshot: &Snapshot) -> Option<&ProbeFailure> {
 }
 
 /// Why GitHub's copy is stale, if the evidence says it is.
-pub(super) fn stale(snapshot: &Snapshot) -> Option<String> {
+pub fn stale(snapshot: &Snapshot) -> Option<String> {
     if let Some(verdict) = proved(snapshot) {
         return (verdict.matches_vault == Some(false)).then(|| probe_reason(verdict));
     }

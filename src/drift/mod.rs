@@ -322,7 +322,9 @@ async fn observe_deploy(
     }))
 }
 
-async fn failed_with_invalid_token(
+/// True when a failed job of deploy run `run_id` logged that the token `name` is invalid
+/// (the TUI's GitHub poller asks it once per failed run).
+pub async fn failed_with_invalid_token(
     github: &crate::vendors::GithubClient,
     run_id: u64,
     name: &str,

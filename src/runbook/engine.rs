@@ -280,6 +280,12 @@ impl Engine {
         self.report_failed
     }
 
+    /// Why each report of this session (postmortem, audit line) is missing, as the end
+    /// message says it.
+    pub fn report_failures(&self) -> &[String] {
+        &self.report_failures
+    }
+
     /// The first audit's diagnosis, which the runbook's conditions branch on.
     pub fn diagnosis_kind(&self) -> crate::drift::DiagnosisKind {
         self.diagnosis
@@ -308,9 +314,22 @@ impl Engine {
                 Phase::Finished(outcome) => return Ok(Pending::Finished(*outcome)),
                 Phase::Failed(error) => return Ok(self.failed_pending(error.clone())),
                 Phase::Waiting => return self.confirm_pending(),
+                // The operator queued an abort while a step ran: park here so it is read
+                // before the next step starts.
+                Phase::Walking if self.hold_requested() => {
+                    self.phase = Phase::Waiting;
+                }
                 Phase::Walking => self.walk_one().await?,
             }
         }
+    }
+
+    fn hold_requested(&self) -> bool {
+        if self.cursor >= self.steps.len() {
+            return false;
+        }
+        let stop = self.deps.follow.stop.as_ref();
+        stop.is_some_and(crate::vendors::github::WatchStop::take_hold)
     }
 
     /// Applies the operator's answer; call [`Engine::advance`] afterwards.
@@ -406,12 +425,12 @@ impl Engine {
         let preview = self.preview(&planned);
         Ok(Pending::Confirm {
             step: planned.id.clone(),
-            title: self.render(&planned.step.title.get_ref().clone()),
+            title: self.render_text(planned.step.title.get_ref()),
             body: planned
                 .step
                 .body
                 .as_ref()
-                .map(|b| self.render(&b.get_ref().clone()))
+                .map(|b| self.render_text(b.get_ref()))
                 .unwrap_or_default(),
             preview,
             confirm: self.prompt(&planned).unwrap_or(ConfirmPrompt::YesNo),
@@ -421,6 +440,12 @@ impl Engine {
     /// Renders a template; a missing value is left visible rather than failing a title.
     pub(crate) fn render(&self, text: &str) -> String {
         crate::runbook::template::render(text, &self.vars).unwrap_or_else(|_| text.to_owned())
+    }
+
+    /// Renders a title or a body for the operator: a value not known (yet) reads as what
+    /// it stands for, never as a raw `{placeholder}`.
+    pub fn render_text(&self, text: &str) -> String {
+        crate::runbook::template::render_for_display(text, &self.vars)
     }
 
     pub(crate) fn runbook_rollback_path(&self, id: &str) -> Vec<crate::runbook::Step> {

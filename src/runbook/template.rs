@@ -134,6 +134,34 @@ pub fn render(text: &str, vars: &TemplateVars) -> Result<String, MissingValue> {
     missing.map_or(Ok(out), Err)
 }
 
+/// Renders `text` for a screen or a listing, never failing: a placeholder without a value
+/// reads as what it stands for and when it will be known, never as raw `{braces}`.
+pub fn render_for_display(text: &str, vars: &TemplateVars) -> String {
+    let mut out = String::with_capacity(text.len());
+    scan(text, |piece| match piece {
+        Piece::Literal(s) => out.push_str(s),
+        Piece::Placeholder(name, _) => match vars.get(name) {
+            Some(value) => out.push_str(value),
+            None => out.push_str(&stand_in(name)),
+        },
+    });
+    out
+}
+
+/// What a placeholder without a value reads as.
+fn stand_in(name: &str) -> String {
+    if let Some(rest) = name.strip_prefix("steps.") {
+        let step = rest.split('.').next().unwrap_or(rest);
+        return format!("(known after step {step})");
+    }
+    match name {
+        "health_url" => "(no health URL configured)".to_owned(),
+        "stale_apps" | "diagnosis" => "(known after the audit)".to_owned(),
+        "secret" => "the secret".to_owned(),
+        other => format!("({} not configured)", other.replace('_', " ")),
+    }
+}
+
 enum Piece<'a> {
     Literal(&'a str),
     Placeholder(&'a str, usize),
@@ -186,6 +214,18 @@ mod tests {
         vars.set("date", "2026-04-24");
         vars.set_output("precheck", "old_authorization_id", "abc");
         vars
+    }
+
+    #[test]
+    fn display_rendering_never_shows_raw_placeholders() {
+        let out = render_for_display(
+            "check {health_url} on {stale_apps} with {steps.mint.id} for {date} {{x}}",
+            &vars(),
+        );
+        assert_eq!(
+            out,
+            "check (no health URL configured) on (known after the audit) with (known after step mint) for 2026-04-24 {x}"
+        );
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod render;
 pub mod runbook_view;
 pub mod session;
 pub mod terminal;
+pub mod verdict;
 pub mod worker;
 
 use std::path::Path;
@@ -33,6 +34,10 @@ pub struct TuiOptions {
     pub clipboard: Option<clipboard::ClipboardHandle>,
     /// The journal of an interrupted session to take up instead of starting a runbook.
     pub resume: Option<std::path::PathBuf>,
+    /// The journals' folder when it is not the default one (the demo's, `--sessions-dir`).
+    pub sessions_dir: Option<std::path::PathBuf>,
+    /// The stores are the demo's simulator (its sessions can be read, not continued).
+    pub simulated: bool,
 }
 
 /// Opens the TUI and runs it until the operator quits; the terminal is restored on every
@@ -59,6 +64,8 @@ pub async fn run(
         None => Session::start(config, creds, options.session, options.clipboard)?,
     };
     session.app.banner = options.banner;
+    session.app.sessions_dir = options.sessions_dir;
+    session.app.simulated = options.simulated;
     session.app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let mut guard = terminal::TerminalGuard::enter()?;
     let result = event_loop::run(&mut guard, &mut session).await;
@@ -83,7 +90,9 @@ fn farewell(session: &Session) -> String {
             runbook_view::outcome_name(outcome)
         ),
         (Some(id), None) => format!(
-            "keyturn: session {id} left under way; every store is as it was. `keyturn resume {id}` shows where it stopped."
+            "keyturn: session {id} left under way. {} {}.",
+            view.left_behind(),
+            session.app.resume_command(id)
         ),
         _ => "keyturn: no runbook was started.".to_owned(),
     }

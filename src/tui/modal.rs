@@ -25,8 +25,14 @@ pub enum Modal {
         typed: String,
         error: Option<String>,
     },
-    /// Why is this step skipped? (goes into the journal and the postmortem)
-    SkipReason { step: String, reason: String },
+    /// Why is this step skipped? (goes into the journal and the postmortem) `title` is the
+    /// step's rendered title; `error` says why the last enter did nothing.
+    SkipReason {
+        step: String,
+        title: String,
+        reason: String,
+        error: Option<String>,
+    },
     /// A yes/no question about a session-wide command (roll back, abort).
     Ask { question: String, command: Command },
     /// A note for the postmortem.
@@ -71,7 +77,10 @@ impl Modal {
                 typed.push(c);
                 *error = None;
             }
-            Modal::SkipReason { reason, .. } => reason.push(c),
+            Modal::SkipReason { reason, error, .. } => {
+                reason.push(c);
+                *error = None;
+            }
             Modal::Note { kind, text } => {
                 let choice = c.to_digit(10).and_then(|d| d.checked_sub(1));
                 match choice.and_then(|d| ROOT_CAUSES.get(d as usize)) {
@@ -135,8 +144,14 @@ impl Modal {
                     Answer::Open
                 }
             },
-            Modal::SkipReason { reason, .. } => match reason.trim() {
-                "" => Answer::Open,
+            Modal::SkipReason { reason, error, .. } => match reason.trim() {
+                "" => {
+                    *error = Some(
+                        "a reason is needed: the postmortem says why this step was skipped (esc: don't skip)"
+                            .to_owned(),
+                    );
+                    Answer::Open
+                }
                 r => Answer::Engine(Command::Skip {
                     reason: r.to_owned(),
                 }),
@@ -199,8 +214,16 @@ mod tests {
         assert!(text.starts_with("dashboard rotation"));
         let mut skip = Modal::SkipReason {
             step: "x".into(),
+            title: "X".into(),
             reason: "  ".into(),
+            error: None,
         };
         assert_eq!(skip.accept(), Answer::Open);
+        assert!(
+            matches!(&skip, Modal::SkipReason { error: Some(e), .. } if e.contains("reason is needed")),
+            "an empty reason is refused out loud"
+        );
+        skip.type_char('w');
+        assert!(matches!(&skip, Modal::SkipReason { error: None, .. }));
     }
 }

@@ -114,6 +114,8 @@ pub struct DeployReading {
     pub status: Option<String>,
     pub conclusion: Option<String>,
     pub created_at: Option<DateTime<Utc>>,
+    /// True when a failed job's log says the token is invalid (read once per failed run).
+    pub failed_with_invalid_token: bool,
 }
 
 /// One Heroku app's config var.

@@ -87,6 +87,8 @@ struct Ctx {
     secret: String,
     workflow: String,
     verdicts: Verdicts,
+    /// Failed deploy runs and whether their logs named the token invalid.
+    runs: Arc<Mutex<HashMap<u64, bool>>>,
     tx: mpsc::UnboundedSender<PollEvent>,
 }
 
@@ -102,6 +104,7 @@ pub fn spawn(
         secret: config.secret.name.to_string(),
         workflow: config.github.deploy_workflow.clone(),
         verdicts: Arc::default(),
+        runs: Arc::default(),
         tx,
     };
     let apps = config.heroku.apps.names();
@@ -238,13 +241,42 @@ async fn read_github(ctx: &Ctx) -> Result<GithubReading, String> {
         Err(err) if err.is_not_found() => None,
         Err(err) => return Err(err.to_string()),
     };
-    let deploy = run.map_err(|e| e.to_string())?.map(|run| DeployReading {
-        run_id: run.id,
-        status: run.status.map(clean),
-        conclusion: run.conclusion.map(clean),
-        created_at: run.created_at,
-    });
+    let deploy = match run.map_err(|e| e.to_string())? {
+        None => None,
+        Some(run) => {
+            let invalid = run.failed() && invalid_token_logged(ctx, github, run.id).await;
+            Some(DeployReading {
+                run_id: run.id,
+                status: run.status.map(clean),
+                conclusion: run.conclusion.map(clean),
+                created_at: run.created_at,
+                failed_with_invalid_token: invalid,
+            })
+        }
+    };
     Ok(GithubReading { updated_at, deploy })
+}
+
+/// Whether failed run `run_id` logged the invalid-token message: read once per run (a
+/// finished run's logs do not change), as the drift audit reads it.
+async fn invalid_token_logged(
+    ctx: &Ctx,
+    github: &crate::vendors::GithubClient,
+    run_id: u64,
+) -> bool {
+    let known = ctx
+        .runs
+        .lock()
+        .ok()
+        .and_then(|runs| runs.get(&run_id).copied());
+    if let Some(invalid) = known {
+        return invalid;
+    }
+    let invalid = crate::drift::failed_with_invalid_token(github, run_id, &ctx.secret).await;
+    if let Ok(mut runs) = ctx.runs.lock() {
+        runs.insert(run_id, invalid);
+    }
+    invalid
 }
 
 async fn read_app(ctx: &Ctx, app: &str) -> Result<AppReading, String> {

@@ -39,6 +39,11 @@ pub struct RunbookView {
     pub notes: Vec<NoteKind>,
     /// Recent one-line facts, newest last (the activity log under the step).
     pub log: Vec<String>,
+    /// Steps that succeeded in finding something wrong (the vault copy rejected): shown
+    /// as a finding, not as a plain ✔.
+    pub findings: std::collections::BTreeSet<String>,
+    /// What this session did to each store, folded from the same events as the engine's.
+    pub ledger: crate::runbook::engine::Ledger,
 }
 
 /// What an event means for the panels: which stores to re-read now.
@@ -87,6 +92,7 @@ impl RunbookView {
 
     fn event(&mut self, event: &Event) -> Touched {
         self.log_line(event);
+        self.ledger.take(&event.kind);
         match &event.kind {
             EventKind::SessionStarted { session, .. } => self.session = Some(session.clone()),
             EventKind::Diagnosed {
@@ -115,7 +121,12 @@ impl RunbookView {
                 if self.writes_postmortem(step) {
                     self.postmortem_written = outputs.get("path").map(PathBuf::from);
                 }
-                self.set_status(step, StepStatus::Succeeded, format!("✔ {summary}"));
+                if outputs.get("status").map(String::as_str) == Some("stale") {
+                    self.findings.insert(step.clone());
+                    self.set_status(step, StepStatus::Succeeded, format!("! {summary}"));
+                } else {
+                    self.set_status(step, StepStatus::Succeeded, format!("✔ {summary}"));
+                }
             }
             EventKind::OperatorNote { kind, .. } => self.notes.push(*kind),
             EventKind::StepFailed { step, error, .. } => {
@@ -130,6 +141,72 @@ impl RunbookView {
             _ => return touched(kind),
         }
         Touched::Nothing
+    }
+
+    /// The stores this session sent a write to, as the operator reads them.
+    pub fn changed_stores(&self) -> Vec<String> {
+        self.ledger
+            .attempted
+            .keys()
+            .map(ToString::to_string)
+            .collect()
+    }
+
+    /// Authorizations this session minted and has not revoked.
+    pub fn live_minted(&self) -> Vec<String> {
+        (self.ledger.minted.difference(&self.ledger.revoked))
+            .cloned()
+            .collect()
+    }
+
+    /// One sentence on what leaving or aborting here leaves behind: nothing, or the
+    /// stores written (kept as they are: nothing is undone) and a live new authorization.
+    pub fn left_behind(&self) -> String {
+        let changed = self.changed_stores();
+        let minted = self.live_minted();
+        let mut text = if changed.is_empty() {
+            "No store has been changed: every copy is as it was".to_owned()
+        } else {
+            format!(
+                "This session changed {}; nothing is undone, so they keep what it wrote while the other copies keep theirs",
+                list(&changed)
+            )
+        };
+        if !minted.is_empty() {
+            text = format!("{text}; the new authorization {} stays live", list(&minted));
+        }
+        text.push('.');
+        text
+    }
+
+    /// The question a roll back asks, or why it cannot be asked.
+    pub fn rollback_question(&self) -> Result<String, String> {
+        if let Some(id) = &self.ledger.revoke_sent {
+            return Err(format!(
+                "roll back refused: the revoke of authorization {id} was sent, so the old token may be dead; finish the runbook forward (retry or skip)"
+            ));
+        }
+        let changed = self.changed_stores();
+        let minted = self.live_minted();
+        let mut parts = Vec::new();
+        if !changed.is_empty() {
+            parts.push(format!(
+                "put {} back on the value each held before",
+                list(&changed)
+            ));
+        }
+        if !minted.is_empty() {
+            parts.push(format!(
+                "revoke the new authorization {} (nothing uses it then)",
+                list(&minted)
+            ));
+        }
+        Ok(if parts.is_empty() {
+            "Roll back? Nothing has been changed yet: the session just ends, every copy as it was."
+                .to_owned()
+        } else {
+            format!("Roll back: {}?", parts.join(", and "))
+        })
     }
 
     /// The session was cut short (failed, aborted, rolled back) before its runbook's
@@ -197,9 +274,16 @@ impl RunbookView {
         {
             return Some(body.clone());
         }
+        if let Some(line) = self.steps.iter().find(|s| s.id == step) {
+            return line.body.clone();
+        }
         let base = step.split('.').next().unwrap_or(step);
         let found = self.runbook.as_ref()?.step(base)?;
-        found.body.as_ref().map(|b| b.get_ref().clone())
+        let body = found.body.as_ref()?.get_ref();
+        Some(crate::runbook::template::render_for_display(
+            body,
+            &crate::runbook::template::TemplateVars::default(),
+        ))
     }
 
     /// The change the waiting step will make, if it is waiting for a confirmation.
@@ -313,6 +397,15 @@ pub fn note_name(kind: crate::runbook::event::NoteKind) -> &'static str {
         NoteKind::RootCause => "root cause",
         NoteKind::Followup => "follow-up",
         NoteKind::Other => "note",
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
 

@@ -203,8 +203,12 @@ impl Session {
                         // A step is never cut, except the watch of a workflow run: a deploy
                         // can take many minutes, and the run goes on on GitHub.
                         let watch = self.options.follow.stop.as_ref();
-                        let stopped =
-                            matches!(command, Command::Abort) && watch.is_some_and(WatchStop::stop);
+                        let abort = matches!(command, Command::Abort);
+                        if abort && let Some(watch) = watch {
+                            // No step after this one starts before the abort is read.
+                            watch.hold();
+                        }
+                        let stopped = abort && watch.is_some_and(WatchStop::stop);
                         self.app.status = Some(running_status(step, stopped));
                     }
                     worker.send(command);

@@ -14,6 +14,8 @@ use crate::runbook::event::Event;
 pub struct StepLine {
     pub id: String,
     pub title: String,
+    /// The step's explanation, rendered with what the session knows so far.
+    pub body: Option<String>,
     pub status: Option<StepStatus>,
 }
 
@@ -128,8 +130,8 @@ pub fn step_lines(engine: &Engine) -> Vec<StepLine> {
         .iter()
         .map(|planned| StepLine {
             id: planned.id.clone(),
-            title: crate::runbook::template::render(planned.step.title.get_ref(), &engine.vars)
-                .unwrap_or_else(|_| planned.step.title.get_ref().clone()),
+            title: engine.render_text(planned.step.title.get_ref()),
+            body: (planned.step.body.as_ref()).map(|b| engine.render_text(b.get_ref())),
             status: engine.step_status(&planned.id),
         })
         .collect()

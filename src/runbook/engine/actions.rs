@@ -85,7 +85,8 @@ impl Engine {
         if let drift::Diagnosis::AppsStale { apps, .. } = &audit.diagnosis {
             self.vars.set("stale_apps", apps.join(", "));
         } else {
-            self.vars.set("stale_apps", "");
+            // Read in titles ("… the stale apps: none"), never an empty gap.
+            self.vars.set("stale_apps", "none");
         }
         let rec = audit.diagnosis.recommendation();
         self.emit(EventKind::Diagnosed {
@@ -120,6 +121,8 @@ impl Engine {
             .flatten()
             .map(|mut r| {
                 r.interval = self.deps().follow.interval;
+                // The operator's abort stops this wait as it stops a deploy's watch.
+                r.stop.clone_from(&self.deps().follow.stop);
                 r
             });
         let (vendors, config) = (&self.deps().vendors, &self.deps().config);

@@ -23,11 +23,10 @@ impl Engine {
                 parts.push(self.stores_now().await?);
             }
         }
-        for failure in std::mem::take(&mut self.report_failures) {
-            parts.push(failure);
-        }
+        parts.extend(self.report_failures.iter().cloned());
         if let Some(failure) = self.audit_the_end(outcome, &parts.join(". ")).await {
-            parts.push(failure);
+            parts.push(failure.clone());
+            self.report_failures.push(failure);
         }
         self.finish(outcome, &parts.join(". "))
     }

@@ -27,7 +27,7 @@ impl Engine {
                 })
                 .collect(),
             "write_github_secret" => vec![Change {
-                from: Some("unreadable".into()),
+                from: Some("its value (never shown by GitHub)".into()),
                 ..store("github".into(), "write-only")
             }],
             "revoke_authorization" => self.revoke_preview(&p),

@@ -73,7 +73,11 @@ impl Engine {
         self.diagnosis = j.diagnosis.unwrap_or(crate::drift::DiagnosisKind::Unknown);
         self.vars.set("diagnosis", self.diagnosis.name());
         self.stale_apps = j.stale_apps();
-        self.vars.set("stale_apps", self.stale_apps.join(", "));
+        let stale = match self.stale_apps.join(", ") {
+            none if none.is_empty() => "none".to_owned(),
+            apps => apps,
+        };
+        self.vars.set("stale_apps", stale);
         for (step, outputs) in &j.outputs {
             for (name, value) in outputs {
                 self.vars.set_output(step, name, value.clone());

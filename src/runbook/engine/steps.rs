@@ -51,7 +51,7 @@ impl Engine {
         reason: &str,
         by_operator: bool,
     ) -> Result<(), EngineError> {
-        let title = self.render(&planned.step.title.get_ref().clone());
+        let title = self.render_text(planned.step.title.get_ref());
         self.emit(EventKind::StepSkipped {
             step: planned.id.clone(),
             title,
@@ -70,7 +70,7 @@ impl Engine {
 
     /// Runs one step's action and records the result.
     pub(crate) async fn run_step(&mut self, planned: &PlannedStep) -> Result<(), EngineError> {
-        let title = self.render(&planned.step.title.get_ref().clone());
+        let title = self.render_text(planned.step.title.get_ref());
         self.emit(EventKind::StepStarted {
             step: planned.id.clone(),
             title,

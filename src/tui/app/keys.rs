@@ -33,7 +33,9 @@ impl App {
                 }
                 Action::Cancel => self.answered(Answer::Closed),
                 // The step pane offers them beside the confirmation: one key, not esc first.
-                Action::Skip | Action::Abort if matches!(modal, Modal::Confirm { .. }) => {
+                Action::Skip | Action::Abort | Action::RollBack
+                    if matches!(modal, Modal::Confirm { .. }) =>
+                {
                     self.modal = None;
                     self.action_on_screen(action)
                 }
@@ -64,14 +66,15 @@ impl App {
             Action::Cancel => {}
             Action::Skip => self.open_skip(),
             Action::Retry => return self.retry(),
-            Action::RollBack => self.ask(
-                "Roll back what this session changed? (refused after the point of no return)",
-                Command::RollBack,
-            ),
-            Action::Abort => self.ask(
-                "Abort the runbook here, leaving every store as it is now?",
-                Command::Abort,
-            ),
+            Action::RollBack => match self.view.rollback_question() {
+                Ok(question) => self.ask(&question, Command::RollBack),
+                Err(refused) if self.view.under_way() => self.status = Some(refused),
+                Err(_) => self.status = Some("no runbook is under way".to_owned()),
+            },
+            Action::Abort => {
+                let question = format!("Abort the runbook here? {}", self.view.left_behind());
+                self.ask(&question, Command::Abort);
+            }
             Action::Note => self.open_note(),
             Action::Reveal => return vec![Effect::Reveal],
             Action::ScrollUp => self.scroll_by(-1),
@@ -168,9 +171,14 @@ impl App {
     pub(super) fn open_skip(&mut self) {
         match &self.view.pending {
             Some(Pending::Confirm { step, .. } | Pending::Failed { step, .. }) => {
+                let title = (self.view.steps.iter())
+                    .find(|s| &s.id == step)
+                    .map_or_else(|| step.clone(), |s| s.title.clone());
                 self.modal = Some(Modal::SkipReason {
                     step: step.clone(),
+                    title,
                     reason: String::new(),
+                    error: None,
                 });
             }
             _ => self.status = Some("nothing to skip right now".to_owned()),

@@ -63,6 +63,8 @@ pub struct App {
     /// Shown on top in the demo: "SIMULATION — nothing here is real".
     pub banner: Option<String>,
     pub secret: String,
+    /// The deploy workflow whose runs tell about GitHub's copy.
+    pub workflow: String,
     pub panels: Panels,
     pub view: RunbookView,
     pub modal: Option<Modal>,
@@ -78,6 +80,10 @@ pub struct App {
     /// True when keyturn picked the drift runbook itself (so an in-sync result offers rotation).
     pub picked_by_diagnosis: bool,
     pub quit: bool,
+    /// Where this face's journals are when not the default folder (the demo's, `--sessions-dir`).
+    pub sessions_dir: Option<std::path::PathBuf>,
+    /// The stores are the demo's simulator, which ends with the process.
+    pub simulated: bool,
 }
 
 impl App {
@@ -88,6 +94,7 @@ impl App {
             color: true,
             banner: None,
             secret: config.secret.name.to_string(),
+            workflow: config.github.deploy_workflow.clone(),
             panels: Panels::new(config.heroku.apps.names(), github_configured),
             view: RunbookView::default(),
             modal: None,
@@ -99,6 +106,25 @@ impl App {
             clipboard: None,
             picked_by_diagnosis: false,
             quit: false,
+            sessions_dir: None,
+            simulated: false,
+        }
+    }
+
+    /// The command that shows (or takes up) session `id` later, true for this face: the
+    /// demo's journals are in its own folder, and its simulated stores end with it, so a
+    /// demo session can be read but not continued.
+    pub fn resume_command(&self, id: &str) -> String {
+        let command = match &self.sessions_dir {
+            Some(dir) => format!("keyturn resume {id} --sessions-dir {}", dir.display()),
+            None => format!("keyturn resume {id}"),
+        };
+        if self.simulated {
+            format!(
+                "`{command}` shows its journal (the demo's simulated stores end with the demo, so it cannot be continued)"
+            )
+        } else {
+            format!("`{command}` shows where it stopped and how to go on")
         }
     }
 
@@ -138,6 +164,17 @@ impl App {
     fn scroll_by(&mut self, lines: i32) {
         let next = i32::from(self.scroll).saturating_add(lines).clamp(0, 2000);
         self.scroll = u16::try_from(next).unwrap_or(0);
+    }
+
+    /// The diagnosis of the panels' newest readings (the drift audit's rules), once every
+    /// panel has one.
+    pub fn live_diagnosis(&self) -> Option<crate::drift::Diagnosis> {
+        super::verdict::diagnosis(&self.panels, &self.secret, &self.workflow, self.now)
+    }
+
+    /// Why the GitHub copy is stale by the audit's rules, judged on the newest readings.
+    pub fn github_stale(&self) -> Option<String> {
+        super::verdict::github_stale(&self.panels, &self.secret, &self.workflow, self.now)
     }
 
     fn poll(&mut self, event: PollEvent) {

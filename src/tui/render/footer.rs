@@ -40,19 +40,24 @@ pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
 }
 
 fn facts(app: &App, theme: Theme) -> Vec<Span<'static>> {
-    let diagnosis = app
-        .view
-        .diagnosis
-        .map_or_else(|| "auditing…".to_owned(), |d| d.to_string());
+    // The newest readings decide (the drift audit's rules on the panels); until every
+    // panel has one, the session's first audit, marked as such.
+    let live = app.live_diagnosis().map(|d| d.kind());
+    let at_start = app.view.diagnosis;
+    let diagnosis = match (live, at_start) {
+        (Some(now), Some(start)) if now != start => format!("{now} (at the start: {start})"),
+        (Some(now), _) => now.to_string(),
+        (None, Some(start)) => format!("{start} (at the start; reading the stores…)"),
+        (None, None) => "auditing…".to_owned(),
+    };
     let mut spans = vec![
         Span::styled(" diagnosis: ", theme.dim()),
         Span::styled(diagnosis, theme.title()),
     ];
-    if let Some(path) =
-        app.view.path.as_ref().filter(|p| {
-            app.view.diagnosis.map(crate::drift::DiagnosisKind::name) != Some(p.as_str())
-        })
-    {
+    // The path the runbook takes, while it takes it.
+    if let Some(path) = (app.view.path.as_ref()).filter(|p| {
+        app.view.under_way() && at_start.map(crate::drift::DiagnosisKind::name) != Some(p.as_str())
+    }) {
         spans.push(Span::raw(format!(" · {path}")));
     }
     spans.push(Span::styled(

@@ -94,7 +94,11 @@ pub fn render(app: &App, frame: &mut Frame) {
         return;
     }
     let theme = Theme { color: app.color };
-    let banner = u16::from(app.banner.is_some());
+    // The banner wraps rather than being cut (the demo's names its files' folder).
+    let banner = app.banner.as_ref().map_or(0, |text| {
+        let width = usize::from(area.width.max(1));
+        u16::try_from((text.chars().count() + 2).div_ceil(width).min(3)).unwrap_or(1)
+    });
     let [top, panels, body, status, footer] = Layout::vertical([
         Constraint::Length(banner),
         Constraint::Length(panels::height(app, area.height)),
@@ -105,13 +109,16 @@ pub fn render(app: &App, frame: &mut Frame) {
     .areas(area);
     if let Some(text) = &app.banner {
         let line = Line::styled(format!(" {text} "), theme.banner());
-        frame.render_widget(Paragraph::new(line).style(theme.banner()), top);
+        let banner = Paragraph::new(line)
+            .style(theme.banner())
+            .wrap(Wrap { trim: true });
+        frame.render_widget(banner, top);
     }
     panels::render(app, theme, frame, panels);
     steps::render(app, theme, frame, body);
     footer::render_status(app, theme, frame, status);
     footer::render(app, theme, frame, footer);
-    modal::render(app, theme, frame, area);
+    modal::render(app, theme, frame, area, body);
 }
 
 fn too_small(frame: &mut Frame, area: Rect) {

@@ -12,13 +12,14 @@ use crate::tui::app::App;
 use crate::tui::modal::{Modal, ROOT_CAUSES};
 use crate::tui::runbook_view::note_name;
 
-/// Draws the open dialog, then the help overlay if it is up.
-pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
+/// Draws the open dialog over the bottom of the runbook region `body` (its full width, so
+/// no step text shows beside it and no border crosses it), then the help overlay.
+pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, body: Rect) {
     if let Some(modal) = &app.modal {
         let (title, lines) = content(app, theme, modal);
-        let inner = (area.width * 76 / 100).saturating_sub(2);
+        let inner = body.width.saturating_sub(2);
         let height = wrapped_height(&lines, inner).saturating_add(2);
-        let rect = above_footer(area, 76, height.min(area.height));
+        let rect = bottom_of(body, height.min(area.height));
         frame.render_widget(Clear, rect);
         let block = Block::bordered().title(Span::styled(format!(" {title} "), theme.title()));
         let paragraph = Paragraph::new(lines)
@@ -41,18 +42,17 @@ fn centered(area: Rect, width_pct: u16, height: u16) -> Rect {
     rect
 }
 
-/// Dialogs sit low, over the end of the step pane, so the step's explanation stays readable.
-fn above_footer(area: Rect, width_pct: u16, height: u16) -> Rect {
-    let [_, row, _] = Layout::vertical([
-        Constraint::Min(0),
-        Constraint::Length(height),
-        Constraint::Length(3),
-    ])
-    .areas(area);
-    let [rect] = Layout::horizontal([Constraint::Percentage(width_pct)])
-        .flex(Flex::Center)
-        .areas(row);
-    rect
+/// Dialogs sit low, over the end of the runbook region, so the step's explanation above
+/// stays readable; a dialog taller than the region grows upwards over the panels.
+fn bottom_of(body: Rect, height: u16) -> Rect {
+    let bottom = body.bottom();
+    let y = bottom.saturating_sub(height);
+    Rect {
+        x: body.x,
+        y,
+        width: body.width,
+        height: bottom - y,
+    }
 }
 
 /// Rows `lines` take when wrapped at `width`, plus one spare when any wraps (word
@@ -86,17 +86,25 @@ fn content(app: &App, theme: Theme, modal: &Modal) -> (String, Vec<Line<'static>
             format!("Confirm: {title}"),
             confirm_lines(app, theme, preview, prompt, typed, error.as_deref()),
         ),
-        Modal::SkipReason { step, reason } => (
-            format!("Skip {step}"),
-            vec![
+        Modal::SkipReason {
+            title,
+            reason,
+            error,
+            ..
+        } => {
+            let mut lines = vec![
                 Line::raw("Why skip it? The reason goes into the journal and the postmortem."),
                 Line::from(vec![
                     Span::raw("reason: "),
                     Span::styled(format!("{reason}▏"), theme.key()),
                 ]),
-                Line::styled("enter: skip · esc: cancel", theme.dim()),
-            ],
-        ),
+            ];
+            if let Some(error) = error {
+                lines.push(Line::styled(error.clone(), theme.bad()));
+            }
+            lines.push(Line::styled("enter: skip · esc: cancel", theme.dim()));
+            (format!("Skip: {title}"), lines)
+        }
         Modal::Ask { question, .. } => (
             "Are you sure?".to_owned(),
             vec![
@@ -113,16 +121,16 @@ fn content(app: &App, theme: Theme, modal: &Modal) -> (String, Vec<Line<'static>
         ),
         Modal::Note { kind, text } => note(theme, *kind, text),
         Modal::Quit { session, running } => {
-            let resume = session.as_ref().map_or("keyturn resume".to_owned(), |s| {
-                format!("keyturn resume {s}")
-            });
+            let resume = session.as_ref().map_or_else(
+                || "`keyturn resume` shows where it stopped".to_owned(),
+                |s| app.resume_command(s),
+            );
             let state = match running {
                 Some(step) => format!(
-                    "The step `{step}` is running: leaving interrupts it, and `{resume}` works out what it did."
+                    "The step `{step}` is running: leaving interrupts it. {} {resume}.",
+                    app.view.left_behind()
                 ),
-                None => format!(
-                    "Every store stays as it is now, and the journal stays resumable: `{resume}`."
-                ),
+                None => format!("{} {resume}.", app.view.left_behind()),
             };
             (
                 "Quit?".to_owned(),
@@ -189,6 +197,8 @@ fn confirm_lines(
             Span::raw(" not now    "),
             Span::styled(key(app, Action::Skip), theme.key()),
             Span::raw(" skip    "),
+            Span::styled(key(app, Action::RollBack), theme.key()),
+            Span::raw(" roll back    "),
             Span::styled(key(app, Action::Abort), theme.key()),
             Span::raw(" abort"),
         ])),

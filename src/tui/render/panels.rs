@@ -130,25 +130,16 @@ fn github_lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
                 theme.bad(),
             )];
         };
-        let stale = github_stale(app, g);
+        // GitHub never shows the value: STALE only where the drift audit's rules say so
+        // (on the same readings), otherwise its match is unproven without a probe.
         let mut first = vec![Span::raw(format!("updated {}", ago(app.now, updated)))];
-        if stale {
+        if app.github_stale().is_some() {
             first.push(Span::styled(" · STALE", theme.bad()));
+        } else if app.live_diagnosis().is_some() {
+            first.push(Span::styled(" · unproven (no probe)", theme.dim()));
         }
         vec![Line::from(first), deploy_line(app, theme, g)]
     })
-}
-
-/// GitHub cannot be read back: it is stale when older than the vault's value, or when the
-/// engine diagnosed it so and nothing was written since.
-fn github_stale(app: &App, g: &GithubReading) -> bool {
-    let vault_at = app.panels.vault.value().and_then(|v| v.updated_at);
-    let older = matches!((g.updated_at, vault_at), (Some(gh), Some(v)) if gh < v);
-    let failed = g
-        .deploy
-        .as_ref()
-        .is_some_and(|d| d.conclusion.as_deref() == Some("failure"));
-    older || failed
 }
 
 fn deploy_line(app: &App, theme: Theme, g: &GithubReading) -> Line<'static> {
@@ -184,7 +175,7 @@ fn app_lines(app: &App, theme: Theme, inner: Rect) -> Vec<Line<'static>> {
         .map(|(n, _)| n.chars().count())
         .max()
         .unwrap_or(0);
-    // name, then " 1a2b3c4d valid ≠ STALE" (24 columns), or with a ✔/✖ for the verdict
+    // name, then " 1a2b3c4d valid ≠ vault" (24 columns), or with a ✔/✖ for the verdict
     // (20 columns) when the panel is narrow, on one line.
     let compact = usize::from(inner.width) < longest + 24;
     let rest = if compact { 20 } else { 24 };
@@ -212,7 +203,16 @@ fn app_lines(app: &App, theme: Theme, inner: Rect) -> Vec<Line<'static>> {
             lines.push(Line::styled(text, theme.dim()));
             break;
         }
-        lines.push(app_line(theme, &fit(name, width), panel, (vault, compact)));
+        let vault_valid = matches!(
+            app.panels.vault.value().and_then(|v| v.account.as_ref()),
+            Some(Account::Valid { .. })
+        );
+        lines.push(app_line(
+            theme,
+            &fit(name, width),
+            panel,
+            (vault, vault_valid, compact),
+        ));
     }
     lines
 }
@@ -247,7 +247,7 @@ fn app_line(
     theme: Theme,
     name: &str,
     panel: &Panel<AppReading>,
-    (vault, compact): (Option<crate::secret::Fingerprint>, bool),
+    (vault, vault_valid, compact): (Option<crate::secret::Fingerprint>, bool, bool),
 ) -> Line<'static> {
     let mut spans = vec![Span::raw(format!("{name} "))];
     match panel {
@@ -257,13 +257,15 @@ fn app_line(
         } => {
             spans.push(Span::styled(format!("error: {error}"), theme.bad()));
         }
-        Panel::Loaded { value, .. } => spans.extend(app_value(theme, value, vault, compact)),
+        Panel::Loaded { value, .. } => {
+            spans.extend(app_value(theme, value, (vault, vault_valid), compact));
+        }
         Panel::Failed {
             last: Some(value),
             error,
             ..
         } => {
-            spans.extend(app_value(theme, value, vault, compact));
+            spans.extend(app_value(theme, value, (vault, vault_valid), compact));
             spans.push(Span::styled(format!(" (offline: {error})"), theme.warn()));
         }
     }
@@ -278,7 +280,7 @@ fn short(fp: crate::secret::Fingerprint) -> String {
 fn app_value(
     theme: Theme,
     value: &AppReading,
-    vault: Option<crate::secret::Fingerprint>,
+    (vault, vault_valid): (Option<crate::secret::Fingerprint>, bool),
     compact: bool,
 ) -> Vec<Span<'static>> {
     let Some(fp) = value.fingerprint else {
@@ -297,7 +299,10 @@ fn app_value(
     });
     spans.push(match vault.map(|v| v == fp) {
         Some(true) => Span::styled(" = vault", theme.good()),
-        Some(false) => Span::styled(" ≠ STALE", theme.bad()),
+        // Differing from the vault makes the app stale only when the vault is the good copy
+        // (after a vault-stale drift the app holds the live token and the vault the dead one).
+        Some(false) if vault_valid => Span::styled(" ≠ vault", theme.bad()),
+        Some(false) => Span::styled(" ≠ vault", theme.warn()),
         None => Span::raw(""),
     });
     spans

@@ -15,7 +15,7 @@ use crate::tui::runbook_view::outcome_name;
 
 /// Draws the list and the step pane.
 pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
-    let list_width = (area.width / 3).clamp(26, 44);
+    let list_width = (area.width / 3).clamp(26, 56);
     let [list, pane] =
         Layout::horizontal([Constraint::Length(list_width), Constraint::Min(40)]).areas(area);
     render_list(app, theme, frame, list);
@@ -31,22 +31,29 @@ fn render_list(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
             format!(" Runbook: {} ", short_name(r))
         });
     let focus = app.view.focus();
+    // Titles wrap under their text (two rows at most, the rest cut with …) instead of
+    // stopping at the list's edge.
+    let room = usize::from(area.width.saturating_sub(2)).max(8);
     let items: Vec<ListItem> = app
         .view
         .steps
         .iter()
         .map(|s| {
             let (icon, style) = match s.status {
+                Some(StepStatus::Succeeded) if app.view.findings.contains(&s.id) => {
+                    ("!", theme.warn())
+                }
                 Some(StepStatus::Succeeded) => ("✔", theme.good()),
                 Some(StepStatus::Failed) => ("✖", theme.bad()),
                 Some(StepStatus::Skipped) => ("–", theme.dim()),
                 None if Some(s.id.as_str()) == focus => ("▶", theme.key()),
                 None => ("·", theme.dim()),
             };
-            ListItem::new(Line::from(vec![
+            let line = Line::from(vec![
                 Span::styled(format!("{icon} "), style),
                 Span::raw(s.title.clone()),
-            ]))
+            ]);
+            ListItem::new(Text::from(two_rows(&line, room)))
         })
         .collect();
     let block = Block::bordered().title(Span::styled(title, theme.title()));
@@ -62,6 +69,22 @@ fn render_list(app: &App, theme: Theme, frame: &mut Frame, area: Rect) {
         .position(|s| Some(s.id.as_str()) == focus);
     let mut state = ratatui::widgets::ListState::default().with_selected(selected);
     frame.render_stateful_widget(List::new(items).block(block), area, &mut state);
+}
+
+/// `line` wrapped at `width` under its icon, at most two rows, the second cut with `…`.
+fn two_rows(line: &Line<'static>, width: usize) -> Vec<Line<'static>> {
+    if line.width() <= width {
+        return vec![line.clone()];
+    }
+    let mut rows = super::wrap::wrap(line, width, 2);
+    if rows.len() > 2 {
+        rows.truncate(2);
+        let last = &mut rows[1];
+        let text: String = last.spans.iter().map(|s| s.content.as_ref()).collect();
+        let keep: String = text.chars().take(width.saturating_sub(1)).collect();
+        *last = Line::raw(format!("{}…", keep.trim_end()));
+    }
+    rows
 }
 
 fn short_name(runbook: &crate::runbook::Runbook) -> &str {
@@ -104,11 +127,15 @@ fn pane_content(app: &App, theme: Theme, width: usize) -> (String, Text<'static>
         .iter()
         .find(|s| s.id == step)
         .map_or(step.to_owned(), |s| s.title.clone());
+    // The block's title holds the position; the step's own title is the pane's first
+    // line, where it wraps instead of being cut at the border.
     let heading = match app.view.position() {
-        Some((n, total)) => format!("Step {n}/{total} · {title}"),
-        None => title,
+        Some((n, total)) => format!("Step {n}/{total}"),
+        None => "Step".to_owned(),
     };
-    (heading, step_text(app, theme, step, width))
+    let mut text = step_text(app, theme, step, width);
+    text.lines.insert(0, Line::styled(title, theme.title()));
+    (heading, text)
 }
 
 fn step_text(app: &App, theme: Theme, step: &str, width: usize) -> Text<'static> {
@@ -148,9 +175,11 @@ fn state_lines(app: &App, theme: Theme, step: &str) -> Vec<Line<'static>> {
     match &app.view.pending {
         Some(Pending::Confirm { .. }) => lines.push(Line::styled(
             format!(
-                "Waiting for you: {} run this step · {} skip · {} abort",
+                "Waiting for you: {} run this step · {} skip · {} roll back · {} abort",
                 app.keymap.first_key(crate::config::keymap::Action::Confirm),
                 app.keymap.first_key(crate::config::keymap::Action::Skip),
+                app.keymap
+                    .first_key(crate::config::keymap::Action::RollBack),
                 app.keymap.first_key(crate::config::keymap::Action::Abort),
             ),
             theme.key(),
@@ -236,8 +265,9 @@ fn finished(
 fn resume_hint(app: &App) -> String {
     match (&app.view.session, &app.view.journal) {
         (Some(session), Some(journal)) => format!(
-            "Session {session} · journal {} · `keyturn resume {session}` shows it later.",
-            journal.display()
+            "Session {session} · journal {} · {}.",
+            journal.display(),
+            app.resume_command(session)
         ),
         _ => String::new(),
     }

@@ -35,7 +35,7 @@ fn marker_width(line: &Line) -> Option<usize> {
 }
 
 /// Word-wraps `line` at `width`, continuation rows indented by `indent` spaces.
-fn wrap(line: &Line<'static>, width: usize, indent: usize) -> Vec<Line<'static>> {
+pub fn wrap(line: &Line<'static>, width: usize, indent: usize) -> Vec<Line<'static>> {
     let cells: Vec<(char, Style)> = line
         .spans
         .iter()

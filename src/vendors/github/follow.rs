@@ -39,6 +39,9 @@ pub struct WatchStop(Arc<Switch>);
 struct Switch {
     watching: AtomicBool,
     stop: Notify,
+    /// The operator asked to stop the walk: the engine parks before its next step, so a
+    /// queued abort is read before anything else runs.
+    hold: AtomicBool,
 }
 
 impl WatchStop {
@@ -49,6 +52,17 @@ impl WatchStop {
             self.0.stop.notify_waiters();
         }
         watching
+    }
+
+    /// Asks the engine to park before its next step (an abort is queued behind the step
+    /// under way): whatever ran automatically next waits for the operator's command.
+    pub fn hold(&self) {
+        self.0.hold.store(true, Ordering::SeqCst);
+    }
+
+    /// True once after [`WatchStop::hold`]: the engine parks and clears it.
+    pub fn take_hold(&self) -> bool {
+        self.0.hold.swap(false, Ordering::SeqCst)
     }
 }
 
