@@ -10,7 +10,9 @@
 //! wrapped, so a vendor that echoes it back finds it masked in every sink.
 //!
 //! Fingerprints are an HMAC-SHA-256 of the value under a random key drawn once per process:
-//! they compare copies within one run and mean nothing outside it.
+//! they compare copies within one run and mean nothing outside it. A session keeps its key
+//! beside its journal (0600, see [`crate::runbook::journal`]) so a resumed session, in a new
+//! process, shows the same fingerprints as its history.
 
 use std::fmt;
 use std::sync::OnceLock;
@@ -39,12 +41,31 @@ pub struct Fingerprint([u8; 4]);
 
 /// The random HMAC key of this process, drawn on first use.
 fn process_key() -> &'static [u8; 32] {
+    process_key_with(None)
+}
+
+/// The process key: drawn at first use, or `adopt` when it comes first.
+fn process_key_with(adopt: Option<[u8; 32]>) -> &'static [u8; 32] {
     static KEY: OnceLock<[u8; 32]> = OnceLock::new();
     KEY.get_or_init(|| {
-        let mut key = [0u8; 32];
-        rand::rngs::OsRng.fill_bytes(&mut key);
-        key
+        adopt.unwrap_or_else(|| {
+            let mut key = [0u8; 32];
+            rand::rngs::OsRng.fill_bytes(&mut key);
+            key
+        })
     })
+}
+
+/// This process's fingerprint key, for the session's key file (32 random bytes: they say
+/// nothing about any token).
+pub fn fingerprint_key() -> [u8; 32] {
+    *process_key()
+}
+
+/// Makes `key` this process's fingerprint key, if no fingerprint was taken yet; true when
+/// the process now fingerprints with `key` (a resumed session's history then matches).
+pub fn adopt_fingerprint_key(key: [u8; 32]) -> bool {
+    *process_key_with(Some(key)) == key
 }
 
 impl Token {

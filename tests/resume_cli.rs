@@ -138,6 +138,39 @@ async fn a_killed_run_is_resumed_to_a_completed_rotation() {
         1,
         "{audit}"
     );
+    // One token, one fingerprint: the resumed process fingerprints with the session's key,
+    // so its writes of the new token match the killed process's vault write.
+    let events = keyturn::runbook::journal::read(&journal_path).unwrap();
+    let resumed_at = events
+        .iter()
+        .position(|e| {
+            matches!(
+                e.kind,
+                keyturn::runbook::event::EventKind::SessionResumed { .. }
+            )
+        })
+        .unwrap();
+    let written = |range: &[keyturn::runbook::event::Event]| -> Vec<String> {
+        range
+            .iter()
+            .filter_map(|e| match &e.kind {
+                keyturn::runbook::event::EventKind::SecretWritten { fingerprint, .. } => {
+                    Some(fingerprint.to_string())
+                }
+                _ => None,
+            })
+            .collect()
+    };
+    let before = written(&events[..resumed_at]);
+    let after = written(&events[resumed_at..]);
+    assert!(
+        !before.is_empty() && !after.is_empty(),
+        "{before:?} {after:?}"
+    );
+    assert!(
+        after.iter().all(|fp| *fp == before[0]),
+        "the new token has one fingerprint across the resume: {before:?} then {after:?}"
+    );
     let journal = std::fs::read_to_string(journal_path).unwrap();
     assert!(!journal.contains(&new) && !journal.contains(&old));
     assert!(!text.contains(&new) && !err.contains(&new));

@@ -163,6 +163,12 @@ async fn resume_engine(
     creds: &Credentials,
 ) -> anyhow::Result<Engine> {
     let path = find(args)?;
+    // Before any fingerprint is taken: the resumed walk prints the journal's fingerprints.
+    if journal::adopt_fingerprint_key(&path) == Some(false) {
+        errln!(
+            "keyturn: the fingerprints printed from now on are not comparable with the journal's (another key)"
+        );
+    }
     let events = journal::read(&path)?;
     let walk_args = walk_args(args, &Journaled::of(&events).runbook);
     let runbook = run::find_runbook(&walk_args)?;

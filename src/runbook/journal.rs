@@ -113,6 +113,7 @@ impl Journal {
         let mut options = private_files::options();
         options.create_new(true).append(true);
         let file = private_files::open(&options, &path).map_err(write_err)?;
+        write_fingerprint_key(&path).map_err(write_err)?;
         Ok(Journal {
             path,
             file,
@@ -201,6 +202,45 @@ pub fn read(path: &Path) -> Result<Vec<Event>, JournalError> {
         }
     }
     Ok(events)
+}
+
+/// Where the fingerprint key of the session journaled at `journal` is kept.
+fn key_path(journal: &Path) -> PathBuf {
+    journal.with_extension("fpkey")
+}
+
+/// Keeps this process's fingerprint key beside a new journal (0600, never through a link),
+/// so the session's fingerprints mean the same when it is resumed in another process.
+fn write_fingerprint_key(journal: &Path) -> std::io::Result<()> {
+    let hex =
+        crate::secret::fingerprint_key()
+            .iter()
+            .fold(String::with_capacity(64), |mut hex, b| {
+                use std::fmt::Write as _;
+                let _ = write!(hex, "{b:02x}");
+                hex
+            });
+    let mut options = private_files::options();
+    options.create(true).write(true).truncate(true);
+    let mut file = private_files::open(&options, &key_path(journal))?;
+    file.write_all(hex.as_bytes())
+}
+
+/// Adopts the fingerprint key of the session journaled at `journal`, before this process
+/// takes any fingerprint: `Some(true)` when its fingerprints now match the journal's,
+/// `Some(false)` when this process had already drawn its own (the journal's fingerprints
+/// are then not comparable with the screen's), `None` when the session kept no key.
+pub fn adopt_fingerprint_key(journal: &Path) -> Option<bool> {
+    let text = std::fs::read_to_string(key_path(journal)).ok()?;
+    let text = text.trim();
+    let mut key = [0u8; 32];
+    if text.len() != 64 {
+        return None;
+    }
+    for (i, byte) in key.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(text.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(crate::secret::adopt_fingerprint_key(key))
 }
 
 /// Session journals in `dir`, newest first.

@@ -109,6 +109,9 @@ impl Session {
         clipboard: Option<ClipboardHandle>,
         journal_path: &std::path::Path,
     ) -> anyhow::Result<Session> {
+        // Before any fingerprint is taken (the pollers): the history's and the panels'
+        // fingerprints of one token are then the same.
+        let same_key = journal::adopt_fingerprint_key(journal_path);
         let events = journal::read(journal_path)?;
         let id = crate::runbook::engine::Journaled::of(&events).runbook;
         let runbook = options.registry.get(&id).cloned().ok_or_else(|| {
@@ -122,6 +125,12 @@ impl Session {
         session.app.view = RunbookView::start(runbook, journal_path.to_owned());
         for event in events {
             session.app.view.apply(FromEngine::Event(event));
+        }
+        if same_key != Some(true) {
+            session.app.view.log.push(
+                "fingerprints before this resume were taken under another key: compare the panels, not the history"
+                    .to_owned(),
+            );
         }
         session.worker = Some(Worker::start(engine, session.engine_tx.clone())?);
         Ok(session)
