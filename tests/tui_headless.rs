@@ -291,7 +291,11 @@ async fn a_killed_rotation_is_taken_up_again_with_tui_resume() {
     h.until("the resumed engine waits", |app| app.view.pending.is_some())
         .await;
     let screen = h.screen(120, 40);
-    assert!(screen.contains("session resumed from"), "{screen}");
+    let log = &h.app().view.log;
+    assert!(
+        log.iter().any(|l| l.contains("session resumed from")),
+        "{log:?}"
+    );
     assert!(
         screen.contains("✔ 4. Store"),
         "earlier steps stay done:\n{screen}"
