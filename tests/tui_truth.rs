@@ -143,3 +143,49 @@ async fn titles_and_bodies_never_show_a_raw_placeholder() {
         downstream.title
     );
 }
+
+fn probe_done(app: &keyturn::tui::app::App) -> bool {
+    matches!(
+        app.panels.probe,
+        Some(keyturn::tui::panels::ProbeShown::Done { .. })
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_probe_key_proves_what_the_github_copy_holds_until_the_next_write() {
+    let mut h = Harness::start(Scenario::GithubStale, None).await;
+    h.until_settled().await;
+    h.act(Action::Cancel);
+    h.act(Action::Probe);
+    h.until("the probe ran", probe_done).await;
+    let verdict = h.app().panels.probe_verdict().cloned().expect("a verdict");
+    assert_eq!(verdict.matches_vault, Some(false), "{verdict:?}");
+    let screen = h.screen(160, 48);
+    assert!(screen.contains("STALE (probe)"), "{screen}");
+    assert!(screen.contains("holds another"), "{screen}");
+    // Path B writes the secret: the probe then speaks of a value GitHub no longer holds.
+    h.act(Action::Confirm);
+    h.act(Action::Confirm);
+    h.until("the runbook finished", finished).await;
+    h.act(Action::Refresh);
+    h.until("the probe is outdated by the write", |app| {
+        probe_done(app) && app.panels.probe_verdict().is_none()
+    })
+    .await;
+    assert!(
+        h.screen(160, 48).contains("outdated by a"),
+        "{}",
+        h.screen(160, 48)
+    );
+    h.act(Action::Probe);
+    h.until("the second probe ran", |app| {
+        probe_done(app) && app.panels.probe_verdict().is_some()
+    })
+    .await;
+    let verdict = h.app().panels.probe_verdict().cloned().unwrap();
+    assert_eq!(verdict.matches_vault, Some(true), "{verdict:?}");
+    let screen = h.screen(160, 48);
+    assert!(screen.contains("= vault (probe)"), "{screen}");
+    assert!(screen.contains("holds the"), "{screen}");
+    assert!(screen.contains("diagnosis: in-sync"), "{screen}");
+}

@@ -28,6 +28,8 @@ pub enum Action {
     Help,
     /// Re-read every store now instead of waiting for the next poll.
     Refresh,
+    /// Prove what GitHub's write-only copy holds: one run of the probe workflow.
+    Probe,
     /// Run the pending step (opens the confirmation), or answer "yes" in a dialog.
     Confirm,
     /// Close a dialog or answer "no".
@@ -56,7 +58,7 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order the help overlay lists them.
-    pub const ALL: [Action; 15] = [
+    pub const ALL: [Action; 16] = [
         Action::Confirm,
         Action::Cancel,
         Action::Skip,
@@ -66,6 +68,7 @@ impl Action {
         Action::Note,
         Action::Reveal,
         Action::Refresh,
+        Action::Probe,
         Action::ScrollUp,
         Action::ScrollDown,
         Action::PageUp,
@@ -80,6 +83,7 @@ impl Action {
             Action::Quit => "quit (asks first during a runbook; resumable)",
             Action::Help => "show / hide this help",
             Action::Refresh => "re-read every store now",
+            Action::Probe => "prove GitHub's copy with the probe workflow (one run)",
             Action::Confirm => "run the pending step / yes",
             Action::Cancel => "close the dialog / no",
             Action::Skip => "skip the step (asks for a reason)",
@@ -101,6 +105,7 @@ impl Action {
             Action::Quit => &["q", "ctrl-c"],
             Action::Help => &["?", "f1"],
             Action::Refresh => &["r", "f5"],
+            Action::Probe => &["p"],
             Action::Confirm => &["enter", "y"],
             Action::Cancel => &["esc", "n"],
             Action::Skip => &["s"],

@@ -126,6 +126,22 @@ pub struct AppReading {
     pub account: Option<Account>,
 }
 
+/// The GitHub copy's probe, asked for with the probe key: never on a timer (one workflow
+/// run each).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProbeShown {
+    /// Under way: where it is.
+    Running { stage: String },
+    /// Done at `at`, compared with the vault value whose fingerprint is `vault`, while
+    /// GitHub's secret was last written at `github_written`.
+    Done {
+        report: crate::drift::ProbeReport,
+        vault: Option<Fingerprint>,
+        github_written: Option<DateTime<Utc>>,
+        at: DateTime<Utc>,
+    },
+}
+
 /// Every panel plus the rate-limit budgets the last responses reported.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Panels {
@@ -137,6 +153,8 @@ pub struct Panels {
     pub github_rate: Option<RateBudget>,
     /// False when no GitHub credential is configured.
     pub github_configured: bool,
+    /// The last probe of GitHub's copy, if one was asked for.
+    pub probe: Option<ProbeShown>,
 }
 
 impl Panels {
@@ -149,6 +167,7 @@ impl Panels {
             heroku_rate: RateBudget::default(),
             github_rate: None,
             github_configured,
+            probe: None,
         }
     }
 
@@ -190,6 +209,25 @@ pub enum Reading {
 }
 
 impl Panels {
+    /// The probe's verdict while it still speaks of the copies on screen: the vault holds
+    /// the value it was compared with and GitHub's secret was not written after it ran.
+    pub fn probe_verdict(&self) -> Option<&crate::drift::ProbeVerdict> {
+        let Some(ProbeShown::Done {
+            report,
+            vault,
+            github_written,
+            ..
+        }) = &self.probe
+        else {
+            return None;
+        };
+        let verdict = report.verdict()?;
+        // GitHub's `updated_at` has whole seconds: only "the same write" is safe to compare.
+        let written = self.github.value().and_then(|g| g.updated_at);
+        let current = *vault == self.vault_fingerprint() && written == *github_written;
+        current.then_some(verdict)
+    }
+
     /// Applies a reading taken at `at`.
     pub fn apply(&mut self, reading: Reading, at: DateTime<Utc>) {
         match reading {

@@ -30,6 +30,8 @@ const HEROKU_SHARE_PER_READ: Duration = Duration::from_millis(3200);
 /// What a poller tells the UI loop.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PollEvent {
+    /// The probe of GitHub's copy moved on, or ended.
+    Probe(super::panels::ProbeShown),
     /// A read of this store began.
     Started(StoreId),
     /// A read finished; budgets as the vendors last reported them.

@@ -47,6 +47,7 @@ pub struct Session {
     options: SessionOptions,
     pollers: Pollers,
     worker: Option<Worker>,
+    poll_tx: mpsc::UnboundedSender<PollEvent>,
     poll_rx: mpsc::UnboundedReceiver<PollEvent>,
     engine_rx: mpsc::UnboundedReceiver<FromEngine>,
     engine_tx: mpsc::UnboundedSender<FromEngine>,
@@ -85,7 +86,7 @@ impl Session {
         let (engine_tx, engine_rx) = mpsc::unbounded_channel();
         let mut app = App::new(&config, vendors.github.is_some());
         app.clipboard = clipboard;
-        let pollers = pollers::spawn(vendors, &config, options.refresh, poll_tx);
+        let pollers = pollers::spawn(vendors, &config, options.refresh, poll_tx.clone());
         Ok(Session {
             app,
             config,
@@ -93,6 +94,7 @@ impl Session {
             options,
             pollers,
             worker: None,
+            poll_tx,
             poll_rx,
             engine_rx,
             engine_tx,
@@ -241,6 +243,7 @@ impl Session {
             Effect::LoadPostmortem(path) => self.load_postmortem(path),
             Effect::RewritePostmortem => self.rewrite_postmortem(),
             Effect::Reveal => self.reveal(),
+            Effect::Probe => self.probe(),
             Effect::Quit => {}
         }
     }
@@ -281,6 +284,46 @@ impl Session {
         }
     }
 
+    /// One probe of GitHub's copy beside a fresh audit (the verdict compares with the
+    /// vault value read then); its stages and its end arrive as poll events.
+    fn probe(&mut self) {
+        use crate::drift::probe::{DEFAULT_TIMEOUT, ProbeRequest};
+        let mut request = match ProbeRequest::from_config(&self.config, DEFAULT_TIMEOUT) {
+            Ok(request) => request,
+            Err(err) => {
+                self.app.status = Some(format!("cannot probe: {err}"));
+                self.app.panels.probe = None;
+                return;
+            }
+        };
+        request.interval = self.options.follow.interval;
+        // The audit's futures cannot move between threads (rustc #102211), so the probe
+        // runs as the engine does: on its own thread and runtime, with its own clients.
+        let vendors = match Vendors::connect_with(&self.config, &self.creds, &self.options.http) {
+            Ok(vendors) => vendors,
+            Err(err) => {
+                self.app.status = Some(format!("cannot probe: {err}"));
+                self.app.panels.probe = None;
+                return;
+            }
+        };
+        let (config, tx) = (self.config.clone(), self.poll_tx.clone());
+        let spawned = std::thread::Builder::new()
+            .name("keyturn-probe".into())
+            .spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                if let Ok(runtime) = runtime {
+                    runtime.block_on(run_probe(vendors, config, request, tx));
+                }
+            });
+        if let Err(err) = spawned {
+            self.app.status = Some(format!("cannot probe: {err}"));
+            self.app.panels.probe = None;
+        }
+    }
+
     fn reveal(&mut self) {
         let now = std::time::Instant::now();
         let shown = self.app.clipboard.as_ref().is_some_and(|c| c.reveal(now));
@@ -289,6 +332,57 @@ impl Session {
         } else {
             self.app.status = Some("nothing to reveal: no token was copied".to_owned());
         }
+    }
+}
+
+/// The probe task: a fresh audit beside one probe run; stages and the end as poll events.
+async fn run_probe(
+    vendors: Vendors,
+    config: Config,
+    request: crate::drift::ProbeRequest,
+    tx: mpsc::UnboundedSender<PollEvent>,
+) {
+    use crate::tui::panels::ProbeShown;
+    let sender = tx.clone();
+    let progress: &(dyn Fn(crate::drift::ProbeStage) + Sync) = &move |stage| {
+        let stage = probe_stage(&stage);
+        let _ = sender.send(PollEvent::Probe(ProbeShown::Running { stage }));
+    };
+    let audit = Box::pin(crate::drift::audit_with_probe(
+        &vendors,
+        &config,
+        crate::drift::AuditOptions::default(),
+        &request,
+        progress,
+    ))
+    .await;
+    if let Some(report) = audit.snapshot.probe.clone() {
+        let done = ProbeShown::Done {
+            report,
+            vault: audit.snapshot.vault.fingerprint,
+            github_written: audit.snapshot.github.updated_at,
+            at: chrono::Utc::now(),
+        };
+        let _ = tx.send(PollEvent::Probe(done));
+    }
+}
+
+/// A probe's stage as the GitHub panel shows it.
+fn probe_stage(stage: &crate::drift::ProbeStage) -> String {
+    use crate::drift::ProbeStage;
+    match stage {
+        ProbeStage::Dispatched { workflow } => format!("{workflow} dispatched"),
+        ProbeStage::Found { run_id, .. } => format!("run {run_id} found"),
+        ProbeStage::Waiting {
+            run_id,
+            elapsed,
+            timeout,
+        } => format!(
+            "run {run_id}: {} s of at most {} s",
+            elapsed.as_secs(),
+            timeout.as_secs()
+        ),
+        ProbeStage::ReadingLog { run_id } => format!("run {run_id}: reading its log"),
     }
 }
 

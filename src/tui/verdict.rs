@@ -28,7 +28,7 @@ pub fn snapshot(
     for (name, panel) in &panels.apps {
         apps.push(app_copy(name, panel.value()?, vault_fp));
     }
-    let (github_copy, deploy) = match github {
+    let (mut github_copy, deploy) = match github {
         Some(reading) => (github_copy(reading), deploy(reading, workflow)),
         None => (
             Copy::unreadable(
@@ -38,6 +38,14 @@ pub fn snapshot(
             None,
         ),
     };
+    // A probe that still speaks of these copies decides about GitHub's, exactly.
+    let probe = panels.probe_verdict().map(|verdict| {
+        github_copy.matches_vault = verdict.matches_vault;
+        github_copy.validity = verdict.validity;
+        github_copy.evidence = Some(Evidence::Probe);
+        github_copy.fingerprint = vault_fp.filter(|_| verdict.matches_vault == Some(true));
+        crate::drift::ProbeReport::Proved(verdict.clone())
+    });
     Some(Snapshot {
         secret: secret.to_owned(),
         taken_at: now,
@@ -47,7 +55,7 @@ pub fn snapshot(
         apps,
         deploy,
         deploy_error: None,
-        probe: None,
+        probe,
     })
 }
 

@@ -47,6 +47,7 @@ impl App {
                 }
                 // Reading and scrolling stay available under a dialog.
                 Action::Refresh => vec![Effect::Refresh(None)],
+                Action::Probe => self.probe(),
                 Action::ScrollUp => self.scrolled(-1),
                 Action::ScrollDown => self.scrolled(1),
                 Action::PageUp => self.scrolled(-10),
@@ -62,6 +63,7 @@ impl App {
             Action::Quit => return self.ask_quit(),
             Action::Help => self.help = !self.help,
             Action::Refresh => return vec![Effect::Refresh(None)],
+            Action::Probe => return self.probe(),
             Action::Confirm => self.open_confirm(),
             Action::Cancel => {}
             Action::Skip => self.open_skip(),

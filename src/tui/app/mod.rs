@@ -49,6 +49,8 @@ pub enum Effect {
     LoadPostmortem(std::path::PathBuf),
     /// Show the copied token for 10 s.
     Reveal,
+    /// Probe GitHub's copy (one workflow run).
+    Probe,
     Quit,
 }
 
@@ -84,6 +86,8 @@ pub struct App {
     pub sessions_dir: Option<std::path::PathBuf>,
     /// The stores are the demo's simulator, which ends with the process.
     pub simulated: bool,
+    /// `[github] probe_workflow` is set: the probe key can prove GitHub's copy.
+    pub probe_configured: bool,
 }
 
 impl App {
@@ -108,7 +112,34 @@ impl App {
             quit: false,
             sessions_dir: None,
             simulated: false,
+            probe_configured: config.github.probe_workflow.is_some(),
         }
+    }
+
+    /// The probe key: one workflow run that proves what GitHub's copy holds.
+    pub(super) fn probe(&mut self) -> Vec<Effect> {
+        if !self.panels.github_configured {
+            self.status = Some("no GitHub credential (set GH_TOKEN): nothing to probe".to_owned());
+            return Vec::new();
+        }
+        if !self.probe_configured {
+            self.status = Some(
+                "no probe workflow: `keyturn probe print > .github/workflows/keyturn-probe.yml`, push it, then set [github] probe_workflow = \"keyturn-probe.yml\"".to_owned(),
+            );
+            return Vec::new();
+        }
+        if matches!(
+            self.panels.probe,
+            Some(super::panels::ProbeShown::Running { .. })
+        ) {
+            self.status = Some("a probe is running already".to_owned());
+            return Vec::new();
+        }
+        self.status = Some("probing GitHub's copy: one run of the probe workflow".to_owned());
+        self.panels.probe = Some(super::panels::ProbeShown::Running {
+            stage: "dispatching…".to_owned(),
+        });
+        vec![Effect::Probe]
     }
 
     /// The command that shows (or takes up) session `id` later, true for this face: the
@@ -179,6 +210,7 @@ impl App {
 
     fn poll(&mut self, event: PollEvent) {
         match event {
+            PollEvent::Probe(shown) => self.panels.probe = Some(shown),
             PollEvent::Started(store) => self.panels.loading(store),
             PollEvent::Done {
                 reading,

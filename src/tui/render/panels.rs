@@ -133,13 +133,74 @@ fn github_lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
         // GitHub never shows the value: STALE only where the drift audit's rules say so
         // (on the same readings), otherwise its match is unproven without a probe.
         let mut first = vec![Span::raw(format!("updated {}", ago(app.now, updated)))];
-        if app.github_stale().is_some() {
-            first.push(Span::styled(" · STALE", theme.bad()));
-        } else if app.live_diagnosis().is_some() {
-            first.push(Span::styled(" · unproven (no probe)", theme.dim()));
+        let proved = app.panels.probe_verdict();
+        match (app.github_stale().is_some(), proved) {
+            (true, Some(_)) => first.push(Span::styled(" · STALE (probe)", theme.bad())),
+            (true, None) => first.push(Span::styled(" · STALE", theme.bad())),
+            (false, Some(v)) if v.matches_vault == Some(true) => {
+                first.push(Span::styled(" · = vault (probe)", theme.good()));
+            }
+            (false, _) if app.live_diagnosis().is_some() => {
+                first.push(Span::styled(" · unproven (no probe)", theme.dim()));
+            }
+            _ => {}
         }
-        vec![Line::from(first), deploy_line(app, theme, g)]
+        let mut lines = vec![Line::from(first), deploy_line(app, theme, g)];
+        lines.extend(probe_line(app, theme));
+        lines
     })
+}
+
+/// The probe's state: under way, its verdict, that a later write outdated it, or why it
+/// failed.
+fn probe_line(app: &App, theme: Theme) -> Option<Line<'static>> {
+    use crate::drift::ProbeReport;
+    use crate::tui::panels::ProbeShown;
+    let line = match app.panels.probe.as_ref()? {
+        ProbeShown::Running { stage } => Line::styled(format!("probe: {stage}"), theme.warn()),
+        ProbeShown::Done {
+            report: ProbeReport::Failed(failure),
+            ..
+        } => Line::styled(format!("probe failed: {}", failure.message), theme.bad()),
+        ProbeShown::Done {
+            report: ProbeReport::Proved(verdict),
+            at,
+            ..
+        } => {
+            let when = ago(app.now, *at);
+            if app.panels.probe_verdict().is_none() {
+                Line::styled(
+                    format!(
+                        "probe run {} ({when}): outdated by a later write",
+                        verdict.run_id
+                    ),
+                    theme.dim(),
+                )
+            } else {
+                let account = verdict
+                    .account_status
+                    .map_or_else(|| "not asked".to_owned(), |s| s.to_string());
+                let held = match verdict.matches_vault {
+                    Some(true) => "holds the vault's value",
+                    Some(false) if verdict.empty => "is empty",
+                    Some(false) => "holds another value",
+                    None => "compared with no vault value",
+                };
+                Line::styled(
+                    format!(
+                        "probe run {} ({when}): {held}, /account {account}",
+                        verdict.run_id
+                    ),
+                    if verdict.matches_vault == Some(true) {
+                        theme.good()
+                    } else {
+                        theme.bad()
+                    },
+                )
+            }
+        }
+    };
+    Some(line)
 }
 
 fn deploy_line(app: &App, theme: Theme, g: &GithubReading) -> Line<'static> {
