@@ -4,8 +4,8 @@
 mod common;
 
 use common::engine::{
-    DEFAULT, Options, assert_every_copy_is, assert_no_token_in_journal, confirm_all, finished,
-    setup, until_step,
+    DEFAULT, Options, assert_every_copy_is, assert_no_token_in_journal, confirm_all, events,
+    finished, setup, until_step,
 };
 use keyturn::runbook::engine::{Command, Pending};
 use keyturn::runbook::event::{EventKind, Outcome};
@@ -193,4 +193,27 @@ async fn operator_skip_is_journaled_with_its_reason_and_notes_are_kept() {
     assert!(events.iter().any(
         |e| matches!(&e.kind, EventKind::OperatorNote { text, .. } if text == "dashboard rotation")
     ));
+}
+
+#[tokio::test]
+async fn a_stop_on_an_unreadable_copy_names_that_copy() {
+    let s = setup(Scenario::GithubStale, "heroku-key-drift-recovery", DEFAULT).await;
+    let rule =
+        keyturn::sim::FaultRule::parse_spec("heroku:GET:/apps/raxx-api-prod/config-vars=503x50")
+            .unwrap();
+    s.sim.faults().add(rule);
+    let mut s = s;
+    assert_eq!(
+        finished(&confirm_all(&mut s.engine).await),
+        Outcome::Stopped
+    );
+    let message = events(&s)
+        .into_iter()
+        .find_map(|e| match e.kind {
+            EventKind::SessionFinished { message, .. } => Some(message),
+            _ => None,
+        })
+        .unwrap();
+    assert!(message.contains("(Heroku app raxx-api-prod: "), "{message}");
+    assert!(!message.contains("{unobserved}"), "{message}");
 }

@@ -16,6 +16,7 @@ pub const VARIABLES: &[&str] = &[
     "secret",
     "apps",
     "stale_apps",
+    "unobserved",
     "repo",
     "github_web",
     "diagnosis",
@@ -156,7 +157,7 @@ fn stand_in(name: &str) -> String {
     }
     match name {
         "health_url" => "(no health URL configured)".to_owned(),
-        "stale_apps" | "diagnosis" => "(known after the audit)".to_owned(),
+        "stale_apps" | "diagnosis" | "unobserved" => "(known after the audit)".to_owned(),
         "secret" => "the secret".to_owned(),
         other => format!("({} not configured)", other.replace('_', " ")),
     }

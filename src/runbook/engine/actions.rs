@@ -88,6 +88,19 @@ impl Engine {
             // Read in titles ("… the stale apps: none"), never an empty gap.
             self.vars.set("stale_apps", "none");
         }
+        // Which copy could not be observed, and why: a stop on `unknown` names it.
+        let unobserved = match &audit.diagnosis {
+            drift::Diagnosis::Unknown { store, why } => match store.as_str() {
+                "vault" => format!("the vault: {why}"),
+                "github" => format!("the GitHub secret: {why}"),
+                other => match other.strip_prefix("heroku:") {
+                    Some(app) => format!("Heroku app {app}: {why}"),
+                    None => format!("{other}: {why}"),
+                },
+            },
+            _ => "none".to_owned(),
+        };
+        self.vars.set("unobserved", unobserved);
         let rec = audit.diagnosis.recommendation();
         self.emit(EventKind::Diagnosed {
             diagnosis: self.diagnosis,
