@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use super::{Theme, ago};
+use crate::config::keymap::Action;
 use crate::tui::app::App;
 use crate::tui::panels::{Account, AppReading, GithubReading, Panel, VaultReading};
 
@@ -141,7 +142,15 @@ fn github_lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
                 first.push(Span::styled(" · = vault (probe)", theme.good()));
             }
             (false, _) if app.live_diagnosis().is_some() => {
-                first.push(Span::styled(" · unproven (no probe)", theme.dim()));
+                let how = if app.probe_configured {
+                    format!(
+                        " · unproven ({} probes)",
+                        app.keymap.first_key(Action::Probe)
+                    )
+                } else {
+                    " · unproven (no probe workflow)".to_owned()
+                };
+                first.push(Span::styled(how, theme.dim()));
             }
             _ => {}
         }
