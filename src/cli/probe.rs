@@ -72,29 +72,12 @@ impl ProgressLine {
 
     /// Shows one stage.
     pub(crate) fn show(&self, stage: &ProbeStage) {
-        let text = match stage {
-            ProbeStage::Dispatched { workflow } => {
-                format!("probe: dispatched {workflow} (costs one workflow run); finding its run")
-            }
-            ProbeStage::Found { run_id, html_url } => match html_url {
-                Some(url) => format!("probe: run {run_id} {url}"),
-                None => format!("probe: run {run_id}"),
-            },
-            ProbeStage::Waiting {
-                run_id,
-                elapsed,
-                timeout,
-            } => {
-                if !self.due(*elapsed) {
-                    return;
-                }
-                let (e, t) = (elapsed.as_secs(), timeout.as_secs());
-                format!("probe: run {run_id} running, {e} s of at most {t} s")
-            }
-            ProbeStage::ReadingLog { run_id } => {
-                format!("probe: run {run_id} finished; reading its log")
-            }
-        };
+        if let ProbeStage::Waiting { elapsed, .. } = stage
+            && !self.due(*elapsed)
+        {
+            return;
+        }
+        let text = format!("probe: {stage}");
         self.print(&text, matches!(stage, ProbeStage::Waiting { .. }));
     }
 

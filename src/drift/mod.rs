@@ -235,7 +235,8 @@ fn vault_copy(vault: &Result<Option<VaultSecret>, VendorError>, checked: &Checke
     }
 }
 
-fn absent(store: Store, evidence: Evidence) -> Copy {
+/// A copy whose store was read and holds no such key.
+pub(crate) fn absent(store: Store, evidence: Evidence) -> Copy {
     Copy {
         absent: true,
         evidence: Some(evidence),

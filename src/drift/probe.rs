@@ -116,6 +116,35 @@ pub enum ProbeStage {
     ReadingLog { run_id: u64 },
 }
 
+impl std::fmt::Display for ProbeStage {
+    /// The stage as every face says it (after `probe: ` on the CLI, in the GitHub panel).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProbeStage::Dispatched { workflow } => write!(
+                f,
+                "dispatched {workflow} (costs one workflow run); finding its run"
+            ),
+            ProbeStage::Found { run_id, html_url } => match html_url {
+                Some(url) => write!(f, "run {run_id} {url}"),
+                None => write!(f, "run {run_id}"),
+            },
+            ProbeStage::Waiting {
+                run_id,
+                elapsed,
+                timeout,
+            } => write!(
+                f,
+                "run {run_id} running, {} s of at most {} s",
+                elapsed.as_secs(),
+                timeout.as_secs()
+            ),
+            ProbeStage::ReadingLog { run_id } => {
+                write!(f, "run {run_id} finished; reading its log")
+            }
+        }
+    }
+}
+
 /// One probe's result, with the workflow it ran.
 #[derive(Debug)]
 pub struct ProbeOutcome {

@@ -345,7 +345,7 @@ async fn run_probe(
     use crate::tui::panels::ProbeShown;
     let sender = tx.clone();
     let progress: &(dyn Fn(crate::drift::ProbeStage) + Sync) = &move |stage| {
-        let stage = probe_stage(&stage);
+        let stage = stage.to_string();
         let _ = sender.send(PollEvent::Probe(ProbeShown::Running { stage }));
     };
     let audit = Box::pin(crate::drift::audit_with_probe(
@@ -364,25 +364,6 @@ async fn run_probe(
             at: chrono::Utc::now(),
         };
         let _ = tx.send(PollEvent::Probe(done));
-    }
-}
-
-/// A probe's stage as the GitHub panel shows it.
-fn probe_stage(stage: &crate::drift::ProbeStage) -> String {
-    use crate::drift::ProbeStage;
-    match stage {
-        ProbeStage::Dispatched { workflow } => format!("{workflow} dispatched"),
-        ProbeStage::Found { run_id, .. } => format!("run {run_id} found"),
-        ProbeStage::Waiting {
-            run_id,
-            elapsed,
-            timeout,
-        } => format!(
-            "run {run_id}: {} s of at most {} s",
-            elapsed.as_secs(),
-            timeout.as_secs()
-        ),
-        ProbeStage::ReadingLog { run_id } => format!("run {run_id}: reading its log"),
     }
 }
 

@@ -6,6 +6,7 @@
 use chrono::{DateTime, Utc};
 
 use super::panels::{Account, AppReading, GithubReading, Panel, Panels, VaultReading};
+use crate::drift::absent;
 use crate::drift::{Copy, DeployRun, Diagnosis, Snapshot, Store};
 use crate::store::{Evidence, Validity};
 
@@ -79,24 +80,15 @@ pub fn github_stale(
     crate::drift::github_copy::stale(&snapshot(panels, secret, workflow, now)?)
 }
 
+/// The verdict and, where it is not "valid", why (as the drift audit words it).
 fn validity(account: Option<&Account>) -> (Validity, Option<String>) {
-    match account {
-        Some(Account::Valid { .. }) => (Validity::Valid, None),
-        Some(Account::Invalid) => (
-            Validity::Invalid,
-            Some("rejected by GET /account (401)".to_owned()),
-        ),
-        Some(Account::Unknown(why)) => (Validity::Unknown, Some(why.clone())),
-        None => (Validity::Unknown, None),
-    }
-}
-
-fn absent(store: Store, evidence: Evidence) -> Copy {
-    Copy {
-        absent: true,
-        evidence: Some(evidence),
-        ..Copy::unreadable(store, "not set".to_owned())
-    }
+    let validity = account.map_or(Validity::Unknown, Account::validity);
+    let why = match account {
+        Some(Account::Invalid) => Some("rejected by GET /account (401)".to_owned()),
+        Some(Account::Unknown(why)) => Some(why.clone()),
+        _ => None,
+    };
+    (validity, why)
 }
 
 fn vault_copy(reading: &VaultReading) -> Copy {
