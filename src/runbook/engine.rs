@@ -347,6 +347,11 @@ impl Engine {
 
     async fn start(&mut self) -> Result<(), EngineError> {
         self.started = true;
+        // A hold left by an abort of the previous runbook (the TUI shares one switch) is
+        // not this session's.
+        if let Some(stop) = &self.deps.follow.stop {
+            stop.take_hold();
+        }
         let kind = self.runbook.kind;
         let session = super::journal::session_of(self.deps.journal.path());
         let title = crate::runbook::template::render(&self.runbook.title, &self.vars)
