@@ -115,7 +115,14 @@ pub fn render(app: &App, frame: &mut Frame) {
         frame.render_widget(banner, top);
     }
     panels::render(app, theme, frame, panels);
-    steps::render(app, theme, frame, body);
+    // With a dialog open, the list and the step pane end above it (the focused step and
+    // its "waiting for you" line stay visible), unless that leaves them no room.
+    let above = modal::covered(app, theme, area, body).map_or(body, |dialog| Rect {
+        height: dialog.y.saturating_sub(body.y),
+        ..body
+    });
+    let steps_area = if above.height >= 6 { above } else { body };
+    steps::render(app, theme, frame, steps_area);
     footer::render_status(app, theme, frame, status);
     footer::render(app, theme, frame, footer);
     modal::render(app, theme, frame, area, body);

@@ -17,9 +17,7 @@ use crate::tui::runbook_view::note_name;
 pub fn render(app: &App, theme: Theme, frame: &mut Frame, area: Rect, body: Rect) {
     if let Some(modal) = &app.modal {
         let (title, lines) = content(app, theme, modal);
-        let inner = body.width.saturating_sub(2);
-        let height = wrapped_height(&lines, inner).saturating_add(2);
-        let rect = bottom_of(body, height.min(area.height));
+        let rect = dialog_rect(&lines, area, body);
         frame.render_widget(Clear, rect);
         let block = Block::bordered().title(Span::styled(format!(" {title} "), theme.title()));
         let paragraph = Paragraph::new(lines)
@@ -40,6 +38,20 @@ fn centered(area: Rect, width_pct: u16, height: u16) -> Rect {
         .flex(Flex::Center)
         .areas(row);
     rect
+}
+
+/// Where the open dialog goes, if one is open: the step list and pane are drawn above it so
+/// the focused step stays in sight.
+pub fn covered(app: &App, theme: Theme, area: Rect, body: Rect) -> Option<Rect> {
+    let modal = app.modal.as_ref()?;
+    let (_, lines) = content(app, theme, modal);
+    Some(dialog_rect(&lines, area, body))
+}
+
+fn dialog_rect(lines: &[Line], area: Rect, body: Rect) -> Rect {
+    let inner = body.width.saturating_sub(2);
+    let height = wrapped_height(lines, inner).saturating_add(2);
+    bottom_of(body, height.min(area.height))
 }
 
 /// Dialogs sit low, over the end of the runbook region, so the step's explanation above
