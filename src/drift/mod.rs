@@ -216,21 +216,12 @@ fn vault_copy(vault: &Result<Option<VaultSecret>, VendorError>, checked: &Checke
         Ok(None) => absent(Store::Vault, Evidence::Read),
         Ok(Some(secret)) => {
             let fp = secret.secret_value.fingerprint();
-            let (validity, error) = checked
+            let verdict = checked
                 .get(&fp)
                 .cloned()
                 .unwrap_or((Validity::Unknown, None));
-            Copy {
-                store: Store::Vault,
-                fingerprint: Some(fp),
-                matches_vault: Some(true),
-                validity,
-                version: Some(secret.version),
-                updated_at: secret.updated_at.or(secret.created_at),
-                error,
-                absent: false,
-                evidence: Some(Evidence::Read),
-            }
+            let updated_at = secret.updated_at.or(secret.created_at);
+            Copy::vault_read(fp, Some(secret.version), updated_at, verdict)
         }
     }
 }
@@ -256,21 +247,11 @@ fn app_copy(app: &str, read: &Read, vault: Option<Fingerprint>, checked: &Checke
         },
         Ok(Some(token)) => {
             let fp = token.fingerprint();
-            let (validity, error) = checked
+            let verdict = checked
                 .get(&fp)
                 .cloned()
                 .unwrap_or((Validity::Unknown, None));
-            Copy {
-                store,
-                fingerprint: Some(fp),
-                matches_vault: vault.map(|v| v == fp),
-                validity,
-                version: None,
-                updated_at: None,
-                error,
-                absent: false,
-                evidence: Some(Evidence::Read),
-            }
+            Copy::app_read(app, fp, vault, verdict)
         }
     }
 }

@@ -46,6 +46,49 @@ impl Copy {
         }
     }
 
+    /// The vault's copy, read: the source of truth, so it matches itself.
+    pub fn vault_read(
+        fingerprint: Fingerprint,
+        version: Option<u64>,
+        updated_at: Option<DateTime<Utc>>,
+        (validity, error): (Validity, Option<String>),
+    ) -> Copy {
+        Copy {
+            store: Store::Vault,
+            fingerprint: Some(fingerprint),
+            matches_vault: Some(true),
+            validity,
+            version,
+            updated_at,
+            error,
+            absent: false,
+            evidence: Some(Evidence::Read),
+        }
+    }
+
+    /// A Heroku app's config var, read: compared with the vault's fingerprint (`None`
+    /// when the vault's is unknown) and judged by what validation said.
+    pub fn app_read(
+        app: &str,
+        fingerprint: Fingerprint,
+        vault: Option<Fingerprint>,
+        (validity, error): (Validity, Option<String>),
+    ) -> Copy {
+        Copy {
+            store: Store::HerokuApp {
+                app: app.to_owned(),
+            },
+            fingerprint: Some(fingerprint),
+            matches_vault: vault.map(|v| v == fingerprint),
+            validity,
+            version: None,
+            updated_at: None,
+            error,
+            absent: false,
+            evidence: Some(Evidence::Read),
+        }
+    }
+
     /// True when the store could not be read at all.
     pub fn is_unreadable(&self) -> bool {
         self.error.is_some() && self.fingerprint.is_none() && !self.absent

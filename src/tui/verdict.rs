@@ -95,18 +95,8 @@ fn vault_copy(reading: &VaultReading) -> Copy {
     let Some(fp) = reading.fingerprint else {
         return absent(Store::Vault, Evidence::Read);
     };
-    let (validity, error) = validity(reading.account.as_ref());
-    Copy {
-        store: Store::Vault,
-        fingerprint: Some(fp),
-        matches_vault: Some(true),
-        validity,
-        version: reading.version,
-        updated_at: reading.updated_at,
-        error,
-        absent: false,
-        evidence: Some(Evidence::Read),
-    }
+    let verdict = validity(reading.account.as_ref());
+    Copy::vault_read(fp, reading.version, reading.updated_at, verdict)
 }
 
 fn app_copy(name: &str, reading: &AppReading, vault: Option<crate::secret::Fingerprint>) -> Copy {
@@ -119,18 +109,7 @@ fn app_copy(name: &str, reading: &AppReading, vault: Option<crate::secret::Finge
             ..absent(store, Evidence::Read)
         };
     };
-    let (validity, error) = validity(reading.account.as_ref());
-    Copy {
-        store,
-        fingerprint: Some(fp),
-        matches_vault: vault.map(|v| v == fp),
-        validity,
-        version: None,
-        updated_at: None,
-        error,
-        absent: false,
-        evidence: Some(Evidence::Read),
-    }
+    Copy::app_read(name, fp, vault, validity(reading.account.as_ref()))
 }
 
 fn github_copy(reading: &GithubReading) -> Copy {
