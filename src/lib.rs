@@ -13,6 +13,7 @@ pub mod redact;
 pub mod report;
 pub mod runbook;
 pub mod secret;
+pub mod session;
 pub mod sim;
 pub mod store;
 pub mod tui;

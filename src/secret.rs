@@ -11,7 +11,7 @@
 //!
 //! Fingerprints are an HMAC-SHA-256 of the value under a random key drawn once per process:
 //! they compare copies within one run and mean nothing outside it. A session keeps its key
-//! beside its journal (0600, see [`crate::runbook::journal`]) so a resumed session, in a new
+//! beside its journal (0600, see [`crate::session::journal`]) so a resumed session, in a new
 //! process, shows the same fingerprints as its history.
 
 use std::fmt;

@@ -9,8 +9,8 @@ use std::io::{BufRead as _, BufReader};
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use keyturn::runbook::event::{EventKind, Outcome};
-use keyturn::runbook::journal;
+use keyturn::session::event::{EventKind, Outcome};
+use keyturn::session::journal;
 use keyturn::sim::Scenario;
 
 fn keyturn(dir: &Path) -> Command {

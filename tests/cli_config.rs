@@ -83,11 +83,11 @@ fn harden_process_makes_the_process_non_dumpable() {
 
 #[test]
 fn postmortem_command_writes_from_a_journal_including_interrupted_sessions() {
-    use keyturn::runbook::event::{EventKind, RunbookKind};
+    use keyturn::session::event::{EventKind, RunbookKind};
     let dir = tempfile::tempdir().unwrap();
     let sessions = dir.path().join("sessions");
     let mut journal =
-        keyturn::runbook::journal::Journal::create(&sessions, "20260503T034800Z-abc123").unwrap();
+        keyturn::session::journal::Journal::create(&sessions, "20260503T034800Z-abc123").unwrap();
     journal
         .append(EventKind::SessionStarted {
             session: "20260503T034800Z-abc123".into(),

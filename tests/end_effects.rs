@@ -8,7 +8,7 @@ mod common;
 
 use common::engine::{DEFAULT, Options, confirm_all, finished, setup, until_step};
 use keyturn::runbook::engine::{Command, Pending};
-use keyturn::runbook::event::Outcome;
+use keyturn::session::event::Outcome;
 use keyturn::sim::Scenario;
 
 const DRIFT: &str = "heroku-key-drift-recovery";

@@ -8,7 +8,7 @@ use common::engine::{
     finished, setup, until_step,
 };
 use keyturn::runbook::engine::{Command, Pending};
-use keyturn::runbook::event::{EventKind, Outcome};
+use keyturn::session::event::{EventKind, Outcome};
 use keyturn::sim::{Scenario, SimState};
 
 const KEY: &str = "HEROKU_API_KEY";
@@ -168,7 +168,7 @@ async fn operator_skip_is_journaled_with_its_reason_and_notes_are_kept() {
     let stale = s.sim.state().app_config_var("raxx-console-staging", KEY);
     until_step(&mut s.engine, "apps_stale_set_config").await;
     let note = Command::Note {
-        kind: keyturn::runbook::event::NoteKind::RootCause,
+        kind: keyturn::session::event::NoteKind::RootCause,
         text: "dashboard rotation".into(),
     };
     s.engine.command(note).await.unwrap();

@@ -9,7 +9,7 @@ use common::engine::{
     setup_with, unchecked_runbook, until_step,
 };
 use keyturn::runbook::engine::{Command, EngineError, Pending};
-use keyturn::runbook::event::{EventKind, Outcome};
+use keyturn::session::event::{EventKind, Outcome};
 use keyturn::sim::FaultRule;
 use keyturn::sim::Scenario;
 
@@ -283,9 +283,9 @@ async fn dry_run_rotation_writes_nothing() {
 async fn rolling_back_names_the_manual_consumers_to_restore_by_hand() {
     let sim = common::start(Scenario::InSync).await;
     let dir = tempfile::tempdir().unwrap();
-    let journal = keyturn::runbook::journal::Journal::create(
+    let journal = keyturn::session::journal::Journal::create(
         &dir.path().join("sessions"),
-        &keyturn::runbook::journal::new_session_id(),
+        &keyturn::session::journal::new_session_id(),
     )
     .unwrap();
     let path = journal.path().to_owned();
@@ -306,7 +306,7 @@ async fn rolling_back_names_the_manual_consumers_to_restore_by_hand() {
     engine.command(Command::RollBack).await.unwrap();
     let pending = engine.advance().await.unwrap();
     assert_eq!(common::engine::finished(&pending), Outcome::RolledBack);
-    let events = keyturn::runbook::journal::read(&path).unwrap();
+    let events = keyturn::session::journal::read(&path).unwrap();
     let by_hand: Vec<&str> = events
         .iter()
         .filter_map(|e| match &e.kind {

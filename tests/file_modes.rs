@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use keyturn::report::audit::{self, AuditEntry};
-use keyturn::runbook::journal::Journal;
+use keyturn::session::journal::Journal;
 
 /// `keyturn ARGS` in `dir` under `umask 000`, its state folder inside `dir`.
 fn keyturn_umask_000(dir: &Path, args: &[&str]) -> std::process::Output {

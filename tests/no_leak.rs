@@ -7,7 +7,7 @@ mod common;
 
 use common::engine::{DEFAULT, Setup, confirm_all, setup};
 use keyturn::report::{audit, postmortem};
-use keyturn::runbook::journal;
+use keyturn::session::journal;
 use keyturn::sim::Scenario;
 
 /// Every secret value the simulated world knows: each authorization's token (valid or

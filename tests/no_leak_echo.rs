@@ -13,9 +13,9 @@ use std::sync::{Arc, Mutex};
 use common::crash::KILL;
 use common::echo::{ECHOED, assert_no_window, every_secret, files_under, only, reflect};
 use keyturn::runbook::engine::{Command, ConfirmPrompt, Engine, Observer, Pending};
-use keyturn::runbook::event::{Event, EventKind};
-use keyturn::runbook::journal::{self, Journal};
 use keyturn::runbook::{Runbook, loader};
+use keyturn::session::event::{Event, EventKind};
+use keyturn::session::journal::{self, Journal};
 use keyturn::sim::{FaultRule, Scenario, SimHandle, Vendor};
 use tempfile::TempDir;
 

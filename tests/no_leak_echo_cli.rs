@@ -13,7 +13,7 @@ use std::process::{Output, Stdio};
 use std::time::Duration;
 
 use common::echo::{ECHOED, assert_no_window, every_secret, files_under, only, reflect};
-use keyturn::runbook::journal;
+use keyturn::session::journal;
 use keyturn::sim::{Scenario, SimHandle, Vendor};
 
 /// The binary in `dir` with the simulator's credentials (and nothing of the host's).

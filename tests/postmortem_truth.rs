@@ -8,7 +8,7 @@ mod common;
 use common::engine::{DEFAULT, confirm_all, events, finished, setup};
 use keyturn::report::postmortem;
 use keyturn::runbook::engine::{Command, Pending};
-use keyturn::runbook::event::Outcome;
+use keyturn::session::event::Outcome;
 use keyturn::sim::FaultRule;
 use keyturn::sim::Scenario;
 

@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use keyturn::report::{audit, postmortem};
-use keyturn::runbook::event::{Event, EventKind, NoteKind, Outcome, RunbookKind, Store};
 use keyturn::secret::Token;
+use keyturn::session::event::{Event, EventKind, NoteKind, Outcome, RunbookKind, Store};
 
 const CANARY: &str = "HRKU-CANARY-report-2b7d90";
 const APPS: [&str; 4] = [
@@ -29,7 +29,7 @@ impl Session {
             fingerprint: Token::new(CANARY).fingerprint(),
             version: None,
             proof: None,
-            source: Some(keyturn::runbook::event::Source::Vault),
+            source: Some(keyturn::session::event::Source::Vault),
             by_operator: false,
         })
     }
@@ -247,7 +247,7 @@ fn postmortem_vault_stale_inverse() {
             fingerprint: Token::new(CANARY).fingerprint(),
             version: Some(15),
             proof: None,
-            source: Some(keyturn::runbook::event::Source::Live),
+            source: Some(keyturn::session::event::Source::Live),
             by_operator: false,
         })
         .observe_all("valid", &[], "valid")

@@ -19,9 +19,9 @@ use common::engine::{assert_every_copy_is, confirm_all, deps, finished, until_st
 use futures::StreamExt as _;
 use keyturn::cli::{Cli, Command as Sub, resume as resume_cli};
 use keyturn::runbook::engine::{Command, EngineError, Pending, PlannedStep, expand};
-use keyturn::runbook::event::{Event, EventKind, Outcome};
-use keyturn::runbook::journal::{self, Journal};
 use keyturn::runbook::{Runbook, loader};
+use keyturn::session::event::{Event, EventKind, Outcome};
+use keyturn::session::journal::{self, Journal};
 use keyturn::sim::{FaultRule, Scenario, SimHandle};
 use tempfile::TempDir;
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Output, Stdio};
 use std::time::Duration;
 
-use keyturn::runbook::journal;
+use keyturn::session::journal;
 use keyturn::sim::{Scenario, SimHandle};
 
 const ROTATION: &str = "heroku-token-rotation";
@@ -140,21 +140,21 @@ async fn a_killed_run_is_resumed_to_a_completed_rotation() {
     );
     // One token, one fingerprint: the resumed process fingerprints with the session's key,
     // so its writes of the new token match the killed process's vault write.
-    let events = keyturn::runbook::journal::read(&journal_path).unwrap();
+    let events = keyturn::session::journal::read(&journal_path).unwrap();
     let resumed_at = events
         .iter()
         .position(|e| {
             matches!(
                 e.kind,
-                keyturn::runbook::event::EventKind::SessionResumed { .. }
+                keyturn::session::event::EventKind::SessionResumed { .. }
             )
         })
         .unwrap();
-    let written = |range: &[keyturn::runbook::event::Event]| -> Vec<String> {
+    let written = |range: &[keyturn::session::event::Event]| -> Vec<String> {
         range
             .iter()
             .filter_map(|e| match &e.kind {
-                keyturn::runbook::event::EventKind::SecretWritten { fingerprint, .. } => {
+                keyturn::session::event::EventKind::SecretWritten { fingerprint, .. } => {
                     Some(fingerprint.to_string())
                 }
                 _ => None,

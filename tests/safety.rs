@@ -8,7 +8,7 @@ mod common;
 use common::engine::{DEFAULT, Options, events, finished, setup, setup_with, until_step};
 use common::matrix::{drive, stores};
 use keyturn::runbook::engine::{Command, Pending};
-use keyturn::runbook::event::{EventKind, Outcome};
+use keyturn::session::event::{EventKind, Outcome};
 use keyturn::sim::{FaultRule, Scenario, SimState};
 
 const ROTATION: &str = "heroku-token-rotation";
@@ -480,12 +480,12 @@ async fn a_rollback_after_a_manual_paste_says_github_is_by_hand() {
 async fn a_rotation_in_flight_is_seen_from_another_session() {
     let mut a = setup(Scenario::InSync, ROTATION, DEFAULT).await;
     until_step(&mut a.engine, "propagate_heroku").await;
-    let session_a = keyturn::runbook::journal::session_of(a.engine.journal_path());
+    let session_a = keyturn::session::journal::session_of(a.engine.journal_path());
     // Operator B: same simulated vendors, its own files.
     let dir = tempfile::tempdir().unwrap();
-    let journal = keyturn::runbook::journal::Journal::create(
+    let journal = keyturn::session::journal::Journal::create(
         &dir.path().join("sessions"),
-        &keyturn::runbook::journal::new_session_id(),
+        &keyturn::session::journal::new_session_id(),
     )
     .unwrap();
     let runbook = keyturn::runbook::loader::embedded()

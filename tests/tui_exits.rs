@@ -93,6 +93,6 @@ fn sigterm_restores_the_terminal_and_leaves_the_session_resumable() {
     );
     assert!(screen.contains("left under way"), "{screen}");
     assert!(screen.contains("keyturn resume"), "{screen}");
-    let journals = keyturn::runbook::journal::list_sessions(&tmux.demo_dir().join("sessions"));
+    let journals = keyturn::session::journal::list_sessions(&tmux.demo_dir().join("sessions"));
     assert_eq!(journals.len(), 1, "the journal stays for `keyturn resume`");
 }

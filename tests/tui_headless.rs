@@ -8,7 +8,7 @@ mod common;
 use common::tui::Harness;
 use keyturn::config::keymap::{Action, Key};
 use keyturn::runbook::engine::Pending;
-use keyturn::runbook::event::Outcome;
+use keyturn::session::event::Outcome;
 use keyturn::sim::Scenario;
 use keyturn::tui::modal::Modal;
 use keyturn::tui::panels::Panel;

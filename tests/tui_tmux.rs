@@ -222,7 +222,7 @@ fn help_overlay_closes_on_any_key_and_quitting_mid_runbook_asks_first() {
     tmux.key("y");
     assert_eq!(tmux.wait_exit(), "0", "keyturn's exit status");
     assert_restored(&tmux, &["left under way", "keyturn resume "]);
-    let journals = keyturn::runbook::journal::list_sessions(&tmux.demo_dir().join("sessions"));
+    let journals = keyturn::session::journal::list_sessions(&tmux.demo_dir().join("sessions"));
     assert_eq!(journals.len(), 1, "one resumable journal");
 }
 

@@ -8,8 +8,8 @@ use clap::Args;
 
 use crate::config::Config;
 use crate::report::postmortem;
-use crate::runbook::event::{EventKind, NoteKind};
-use crate::runbook::journal;
+use crate::session::event::{EventKind, NoteKind};
+use crate::session::journal;
 
 use super::exit;
 
@@ -56,7 +56,7 @@ fn write(args: &PostmortemArgs, config: Option<&Path>) -> anyhow::Result<()> {
     ];
     for (i, (kind, text)) in extra.into_iter().enumerate() {
         if let Some(text) = text {
-            events.push(crate::runbook::event::Event {
+            events.push(crate::session::event::Event {
                 seq: next + i as u64,
                 at: chrono::Utc::now(),
                 kind: EventKind::OperatorNote {

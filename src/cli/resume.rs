@@ -14,13 +14,14 @@ use anyhow::Context as _;
 
 use crate::config::Config;
 use crate::config::credentials::Credentials;
-use crate::report::summary::{StepResult, Summary};
 use crate::runbook::Registry;
 use crate::runbook::engine::{
     Continuation, Engine, EngineDeps, Journaled, NoClipboard, PlannedStep, expand,
 };
-use crate::runbook::event::{Event, EventKind, Outcome, Store};
-use crate::runbook::journal::{self, Journal};
+use crate::session::State;
+use crate::session::event::{Event, EventKind, Outcome, Store};
+use crate::session::journal::{self, Journal};
+use crate::session::summary::{StepResult, Summary};
 use crate::vendors::Vendors;
 
 use super::exit;
@@ -79,11 +80,11 @@ pub fn run(args: &ResumeArgs) -> u8 {
 fn show(args: &ResumeArgs) -> anyhow::Result<String> {
     let path = find(args)?;
     let events = journal::read(&path)?;
-    let steps = planned(args, &Journaled::of(&events));
+    let steps = planned(args, &State::of(&events).journaled);
     let text = describe(&events, steps.as_deref());
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     Ok(
-        match crate::runbook::lock::live_holder(dir, &journal::session_of(&path)) {
+        match crate::session::lock::live_holder(dir, &journal::session_of(&path)) {
             Some(holder) => format!(
                 "LIVE: this session is running now ({holder}); it is not interrupted. Go to that terminal; `--continue` is refused while it runs.\n\n{text}"
             ),
@@ -170,7 +171,7 @@ async fn resume_engine(
         );
     }
     let events = journal::read(&path)?;
-    let walk_args = walk_args(args, &Journaled::of(&events).runbook);
+    let walk_args = walk_args(args, &State::of(&events).journaled.runbook);
     let runbook = run::find_runbook(&walk_args)?;
     let deps = EngineDeps {
         vendors: Vendors::connect(&config, creds)?,
@@ -206,13 +207,16 @@ fn walk_args(args: &ResumeArgs, runbook: &str) -> RunArgs {
 /// Where the session stopped, the step it would continue from (when its `steps` are
 /// known) and the safe way on, as text.
 pub fn describe(events: &[Event], steps: Option<&[PlannedStep]>) -> String {
-    let s = &Summary::of(events);
+    let fold = State::of(events);
+    let s = &fold.summary;
     let mut out = format!("session {} · runbook {}\n", s.session, s.runbook);
     for step in &s.steps {
         let _ = writeln!(out, "  {:<10} {}", label(&step.result), step.id);
     }
     if let Some(steps) = steps {
-        out.push_str(&continuation(&Journaled::of(events).continuation(steps)));
+        out.push_str(&continuation(
+            &crate::runbook::engine::continuation::continuation(&fold.journaled, steps),
+        ));
     }
     out.push_str(&advice(s, vault_written(events)));
     out.push('\n');

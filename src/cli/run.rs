@@ -12,9 +12,9 @@ use crate::config::credentials::{self, CredentialEnv, Credentials};
 use crate::runbook::engine::{
     Command, ConfirmPrompt, Engine, EngineDeps, NoClipboard, Observer, Pending,
 };
-use crate::runbook::event::{Event, EventKind, NoteKind, Outcome};
-use crate::runbook::journal::{self, Journal};
 use crate::runbook::{Registry, Runbook};
+use crate::session::event::{Event, EventKind, NoteKind, Outcome};
+use crate::session::journal::{self, Journal};
 use crate::sim::{Scenario, Sim, SimOptions};
 use crate::vendors::Vendors;
 use crate::vendors::github::FollowOptions;
@@ -385,41 +385,9 @@ pub(crate) fn printer(json: bool) -> Observer {
     })
 }
 
+/// Every event that has a sentence, in the words every face uses.
 fn human(kind: &EventKind) -> Option<String> {
-    Some(match kind {
-        EventKind::Diagnosed { diagnosis, why, .. } => format!("diagnosis  {diagnosis}: {why}"),
-        EventKind::StepSucceeded {
-            step,
-            summary,
-            duration_ms,
-            ..
-        } => format!("ok      {step:<28} {duration_ms:>6} ms  {summary}"),
-        EventKind::StepFailed {
-            step,
-            error,
-            duration_ms,
-        } => format!("FAILED  {step:<28} {duration_ms:>6} ms  {error}"),
-        EventKind::StepSkipped {
-            step,
-            reason,
-            by_operator: true,
-            ..
-        } => format!("skipped {step:<28}  by the operator: {reason}"),
-        EventKind::StepRolledBack { step, summary } => format!("undone  {step:<28}  {summary}"),
-        EventKind::SessionFinished { outcome, message } => {
-            format!("finished: {outcome:?} — {message}")
-        }
-        EventKind::SessionResumed {
-            from_step,
-            recovered,
-            ..
-        } => {
-            let from = from_step.as_deref().unwrap_or("(the end)");
-            format!("resumed from {from}: {}", recovered.join("; "))
-        }
-        EventKind::RollbackStarted => "rolling back".to_owned(),
-        _ => return None,
-    })
+    crate::session::describe::describe(kind).map(|s| s.text)
 }
 
 fn bad_input(err: &dyn std::fmt::Display) -> u8 {

@@ -8,7 +8,7 @@ use crate::config::Config;
 use crate::config::credentials::Credentials;
 use crate::runbook::Registry;
 use crate::runbook::engine::Clipboard;
-use crate::runbook::journal;
+use crate::session::journal;
 use crate::sim::{Scenario, Sim, SimOptions};
 use crate::tui::TuiOptions;
 use crate::tui::clipboard::ClipboardHandle;

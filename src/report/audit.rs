@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::ReportError;
-use super::summary::{StepResult, Summary};
-use crate::runbook::event::{Event, Outcome, RunbookKind};
+use crate::session::event::{Event, Outcome, RunbookKind};
+use crate::session::summary::{StepResult, Summary};
 
 /// One audit line.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,7 +28,7 @@ pub struct AuditEntry {
 
 /// The audit entry a finished session calls for, if any.
 pub fn entry_for(events: &[Event], actor: &str) -> Option<AuditEntry> {
-    let s = Summary::of(events);
+    let s = crate::session::State::of(events).summary;
     let (at, outcome, message) = s.finished.clone()?;
     entry(
         &s,

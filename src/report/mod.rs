@@ -1,11 +1,10 @@
 //! Reports written from what actually happened: folds over a session's events.
 //!
-//! Both outputs are built from [`Event`](crate::runbook::event::Event)s only, which cannot
+//! Both outputs are built from [`Event`](crate::session::event::Event)s only, which cannot
 //! hold a token, so neither can leak one.
 
 pub mod audit;
 pub mod postmortem;
-pub mod summary;
 
 use std::path::PathBuf;
 

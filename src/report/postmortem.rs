@@ -8,8 +8,8 @@ use std::fmt::Write as _;
 
 use chrono::{DateTime, Utc};
 
-use super::summary::{Observation, StepRecord, StepResult, Summary};
-use crate::runbook::event::{Event, EventKind, NoteKind, Outcome};
+use crate::session::event::{Event, EventKind, NoteKind, Outcome};
+use crate::session::summary::{Observation, StepRecord, StepResult, Summary};
 use crate::store::{Store, Validity};
 
 mod file;
@@ -32,7 +32,11 @@ const FOLLOWUP_BLANK: &str = "_to fill in — issue number_";
 
 /// Renders the postmortem of a session from its events.
 pub fn render(events: &[Event]) -> Postmortem {
-    let s = Summary::of(events);
+    of(&crate::session::State::of(events).summary)
+}
+
+/// Renders the postmortem from the session's fold.
+pub fn of(s: &Summary) -> Postmortem {
     let detected_at = s.detected.or(s.started).unwrap_or_else(Utc::now);
     let mut md = String::new();
     let secret = if s.secret.is_empty() {
@@ -42,21 +46,21 @@ pub fn render(events: &[Event]) -> Postmortem {
     };
     let _ = writeln!(md, "### {secret} drift — {}\n", stamp(detected_at));
     if !s.resolved() {
-        let _ = writeln!(md, "{}\n", unresolved_banner(&s));
+        let _ = writeln!(md, "{}\n", unresolved_banner(s));
     }
-    let _ = writeln!(md, "- **Detected:** {}", detected(&s, detected_at));
-    let _ = writeln!(md, "- **Vault state:** {}", transition(&s, &Store::Vault));
+    let _ = writeln!(md, "- **Detected:** {}", detected(s, detected_at));
+    let _ = writeln!(md, "- **Vault state:** {}", transition(s, &Store::Vault));
     let _ = writeln!(
         md,
         "- **GH secret state:** {}",
-        transition(&s, &Store::Github)
+        transition(s, &Store::Github)
     );
     let _ = writeln!(md, "- **Heroku config state:**");
-    for app in apps(&s) {
+    for app in apps(s) {
         let _ = writeln!(
             md,
             "  - `{app}`: {}",
-            transition(&s, &Store::HerokuApp { app: app.clone() })
+            transition(s, &Store::HerokuApp { app: app.clone() })
         );
     }
     let _ = writeln!(
@@ -64,21 +68,21 @@ pub fn render(events: &[Event]) -> Postmortem {
         "- **Root cause:** {}",
         s.note(NoteKind::RootCause).unwrap_or(ROOT_CAUSE_BLANK)
     );
-    let _ = writeln!(md, "- **Recovery:** {}", recovery(&s));
+    let _ = writeln!(md, "- **Recovery:** {}", recovery(s));
     let _ = writeln!(
         md,
         "- **Time to recover:** {}",
-        time_to_recover(&s, detected_at)
+        time_to_recover(s, detected_at)
     );
     let _ = writeln!(
         md,
         "- **Followup:** {}",
         s.note(NoteKind::Followup).unwrap_or(FOLLOWUP_BLANK)
     );
-    for suggestion in suggestions(&s) {
+    for suggestion in suggestions(s) {
         let _ = writeln!(md, "  - suggested: {suggestion}");
     }
-    md.push_str(&timeline(&s));
+    md.push_str(&timeline(s));
     let _ = write!(
         md,
         "\n<sub>Written by keyturn from session `{}` (runbook `{}`). Fingerprints are keyed per session and mean nothing outside it; no token value is recorded.</sub>\n",
@@ -353,7 +357,10 @@ fn timeline(s: &Summary) -> String {
         rows.push((
             Some(*at),
             "session ended".to_owned(),
-            format!("{outcome:?}: {message}"),
+            format!(
+                "{}: {message}",
+                crate::session::describe::outcome_name(*outcome)
+            ),
             String::new(),
         ));
     }

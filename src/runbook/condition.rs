@@ -41,15 +41,7 @@ pub const CONFIG_FLAGS: &[&str] = &["health_url", "manual_consumers"];
 /// token in use when a rotation began, so there is nothing to revoke).
 pub const SESSION_FACTS: &[&str] = &["old_token_dead"];
 
-/// How an earlier step ended, as a condition sees it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StepStatus {
-    Succeeded,
-    /// Failed, and the operator chose to go on (e.g. Path B failed, so offer Path A).
-    Failed,
-    /// Skipped because its own `when` was false, or by the operator.
-    Skipped,
-}
+pub use crate::session::StepStatus;
 
 /// Which fact about a step a condition asks for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

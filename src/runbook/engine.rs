@@ -14,9 +14,8 @@
 
 mod actions;
 mod authz;
+pub mod continuation;
 mod ending;
-pub mod journaled;
-pub mod ledger;
 mod paste;
 mod plan;
 mod preview;
@@ -33,13 +32,13 @@ mod writes;
 use std::collections::BTreeMap;
 
 use crate::config::Config;
-use crate::runbook::event::{Event, EventKind, NoteKind, Outcome};
-use crate::runbook::journal::{Journal, JournalError};
 use crate::runbook::{Runbook, StepStatus, TemplateVars};
+use crate::session::event::{Event, EventKind, NoteKind, Outcome};
+use crate::session::journal::{Journal, JournalError};
 use crate::vendors::Vendors;
 
-pub use journaled::{Continuation, Journaled};
-pub use ledger::Ledger;
+pub use crate::session::{Journaled, Ledger};
+pub use continuation::Continuation;
 pub use plan::{PlannedStep, expand};
 pub use secrets::{Clipboard, MemoryClipboard, NoClipboard, Secrets, Source};
 
@@ -202,8 +201,9 @@ pub struct Engine {
     /// A resumed session that was rolling back finishes the rollback on the first advance.
     resume_rollback: bool,
     started: bool,
-    /// What this session did to each store (folded from every event it emits).
-    pub(crate) ledger: Ledger,
+    /// The session so far, folded from every event it emits (its ledger: what it did to
+    /// each store).
+    pub(crate) fold: Box<crate::session::State>,
     /// True while the rollback path runs: writes then undo only what this session changed.
     pub(crate) rolling_back: bool,
     /// GitHub's `updated_at` for the secret when the value was last copied for a paste.
@@ -243,7 +243,7 @@ impl Engine {
             orphan_proofs: BTreeMap::new(),
             resume_rollback: false,
             started: false,
-            ledger: Ledger::default(),
+            fold: Box::default(),
             rolling_back: false,
             github_baseline: None,
             report_failures: Vec::new(),
@@ -353,7 +353,7 @@ impl Engine {
             stop.take_hold();
         }
         let kind = self.runbook.kind;
-        let session = super::journal::session_of(self.deps.journal.path());
+        let session = crate::session::journal::session_of(self.deps.journal.path());
         let title = crate::runbook::template::render(&self.runbook.title, &self.vars)
             .unwrap_or_else(|_| self.runbook.title.clone());
         self.emit(EventKind::SessionStarted {
@@ -399,10 +399,10 @@ impl Engine {
         })
     }
 
-    /// Journals the event, folds it into the ledger, then tells the observer.
+    /// Journals the event, folds it into the session's state, then tells the observer.
     pub(crate) fn emit(&mut self, kind: EventKind) -> Result<(), EngineError> {
         let event = self.deps.journal.append(kind)?;
-        self.ledger.take(&event.kind);
+        self.fold.take(&event);
         if let Some(observer) = self.deps.observer.as_mut() {
             observer(&event);
         }

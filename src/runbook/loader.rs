@@ -199,7 +199,7 @@ impl Registry {
 
     /// The runbook with this id.
     /// The first runbook of this kind (a directory's override of an embedded one counts).
-    pub fn of_kind(&self, kind: crate::runbook::event::RunbookKind) -> Option<&Runbook> {
+    pub fn of_kind(&self, kind: crate::session::event::RunbookKind) -> Option<&Runbook> {
         self.entries
             .iter()
             .map(|e| &e.runbook)

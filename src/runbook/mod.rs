@@ -10,11 +10,8 @@
 pub mod catalogue;
 pub mod condition;
 pub mod engine;
-pub mod event;
-pub mod journal;
 mod lexer;
 pub mod loader;
-pub mod lock;
 pub mod model;
 mod source;
 pub mod template;

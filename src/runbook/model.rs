@@ -36,7 +36,7 @@ pub struct Runbook {
     /// What the runbook is for (`rotation`, `drift_recovery`, `other`): which audit action
     /// a session produces, which runbook the TUI starts on drift and offers when in sync.
     #[serde(default = "other_kind")]
-    pub kind: crate::runbook::event::RunbookKind,
+    pub kind: crate::session::event::RunbookKind,
     /// The steps, in order.
     #[serde(rename = "step", default)]
     pub steps: Vec<Step>,
@@ -45,8 +45,8 @@ pub struct Runbook {
     pub origin: Origin,
 }
 
-fn other_kind() -> crate::runbook::event::RunbookKind {
-    crate::runbook::event::RunbookKind::Other
+fn other_kind() -> crate::session::event::RunbookKind {
+    crate::session::event::RunbookKind::Other
 }
 
 /// Where a runbook was loaded from.

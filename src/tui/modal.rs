@@ -4,7 +4,7 @@
 //! every other action.
 
 use crate::runbook::engine::{Change, Command, ConfirmPrompt};
-use crate::runbook::event::NoteKind;
+use crate::session::event::NoteKind;
 
 /// The root causes the drift SOP names, offered as one-key choices.
 pub const ROOT_CAUSES: [&str; 3] = [

@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use crate::runbook::engine::{Change, ConfirmPrompt, Pending};
-use crate::runbook::event::{Event, EventKind, NoteKind, Outcome};
 use crate::runbook::{Runbook, StepStatus};
+use crate::session::event::{Event, EventKind, NoteKind, Outcome};
 
 use super::worker::{FromEngine, StepLine};
 
@@ -42,8 +42,9 @@ pub struct RunbookView {
     /// Steps that succeeded in finding something wrong (the vault copy rejected): shown
     /// as a finding, not as a plain ✔.
     pub findings: std::collections::BTreeSet<String>,
-    /// What this session did to each store, folded from the same events as the engine's.
-    pub ledger: crate::runbook::engine::Ledger,
+    /// The session, folded from the same events by the same fold as the engine's (its
+    /// ledger: what this session did to each store).
+    pub fold: crate::session::State,
 }
 
 /// What an event means for the panels: which stores to re-read now.
@@ -92,7 +93,7 @@ impl RunbookView {
 
     fn event(&mut self, event: &Event) -> Touched {
         self.log_line(event);
-        self.ledger.take(&event.kind);
+        self.fold.take(event);
         match &event.kind {
             EventKind::SessionStarted { session, .. } => self.session = Some(session.clone()),
             EventKind::Diagnosed {
@@ -145,7 +146,8 @@ impl RunbookView {
 
     /// The stores this session sent a write to, as the operator reads them.
     pub fn changed_stores(&self) -> Vec<String> {
-        self.ledger
+        self.fold
+            .ledger
             .attempted
             .keys()
             .map(ToString::to_string)
@@ -154,9 +156,13 @@ impl RunbookView {
 
     /// Authorizations this session minted and has not revoked.
     pub fn live_minted(&self) -> Vec<String> {
-        (self.ledger.minted.difference(&self.ledger.revoked))
-            .cloned()
-            .collect()
+        (self
+            .fold
+            .ledger
+            .minted
+            .difference(&self.fold.ledger.revoked))
+        .cloned()
+        .collect()
     }
 
     /// One sentence on what leaving or aborting here leaves behind: nothing, or the
@@ -181,7 +187,7 @@ impl RunbookView {
 
     /// The question a roll back asks, or why it cannot be asked.
     pub fn rollback_question(&self) -> Result<String, String> {
-        if let Some(id) = &self.ledger.revoke_sent {
+        if let Some(id) = &self.fold.ledger.revoke_sent {
             return Err(format!(
                 "roll back refused: the revoke of authorization {id} was sent, so the old token may be dead; finish the runbook forward (retry or skip)"
             ));
@@ -298,7 +304,7 @@ impl RunbookView {
 }
 
 fn touched(kind: &EventKind) -> Touched {
-    use crate::runbook::event::Store;
+    use crate::session::event::Store;
     match kind {
         EventKind::SecretWritten { store, .. } => match store {
             Store::Vault => Touched::Vault,
@@ -317,88 +323,16 @@ fn touched(kind: &EventKind) -> Touched {
     }
 }
 
-/// One line for the activity log; `None` for events the step list already shows.
+/// One line for the activity log, in the words every face uses; not the steps (the
+/// step list shows them) nor the diagnosis (the footer shows it).
 fn describe(kind: &EventKind) -> Option<String> {
-    let line = match kind {
-        EventKind::AuthorizationCreated {
-            id, description, ..
-        } => {
-            format!("authorization {id} created ({description})")
-        }
-        EventKind::AuthorizationRevoked {
-            id,
-            old_token_rejected,
-            ..
-        } => format!(
-            "authorization {id} revoked{}",
-            if *old_token_rejected {
-                " · old token now gets 401"
-            } else {
-                ""
-            }
-        ),
-        EventKind::SecretWritten {
-            store, fingerprint, ..
-        } => {
-            format!("{store} now holds fp {fingerprint}")
-        }
-        EventKind::DynosRestarted { app } => format!("{app}: dynos restarted"),
-        EventKind::WorkflowDispatched {
-            workflow, run_id, ..
-        } => {
-            format!(
-                "{workflow} dispatched (run {})",
-                run_id.map_or("?".into(), |r| r.to_string())
-            )
-        }
-        EventKind::WorkflowCompleted {
-            workflow,
-            run_id,
-            conclusion,
-            ..
-        } => {
-            format!("{workflow} run {run_id}: {conclusion}")
-        }
-        EventKind::ClipboardCopied {
-            clear_after_secs, ..
-        } => {
-            format!("token copied to the clipboard (clears in {clear_after_secs} s)")
-        }
-        EventKind::ClipboardCleared => "clipboard cleared".to_owned(),
-        EventKind::RollbackStarted => "rolling back this session's changes".to_owned(),
-        EventKind::SessionResumed { from_step, .. } => format!(
-            "session resumed from {}",
-            from_step.as_deref().unwrap_or("its end")
-        ),
-        EventKind::OperatorNote { kind, text } => format!("note ({}): {text}", note_name(*kind)),
-        EventKind::SessionFinished { outcome, message } => {
-            format!("finished ({}): {message}", outcome_name(*outcome))
-        }
-        _ => return None,
-    };
-    Some(line)
+    use crate::session::describe::Topic;
+    crate::session::describe::describe(kind)
+        .filter(|s| !matches!(s.topic, Topic::Step | Topic::Diagnosis))
+        .map(|s| s.text)
 }
 
-/// How an outcome reads on screen.
-pub fn outcome_name(outcome: Outcome) -> &'static str {
-    match outcome {
-        Outcome::Completed => "completed",
-        Outcome::Failed => "failed",
-        Outcome::Aborted => "aborted",
-        Outcome::RolledBack => "rolled back",
-        Outcome::Stopped => "stopped",
-    }
-}
-
-/// How a note kind reads on screen.
-pub fn note_name(kind: crate::runbook::event::NoteKind) -> &'static str {
-    use crate::runbook::event::NoteKind;
-    match kind {
-        NoteKind::RootCause => "root cause",
-        NoteKind::Followup => "follow-up",
-        NoteKind::Other => "note",
-    }
-}
+pub use crate::session::describe::{note_name, outcome_name};
 
 /// `a`, `a and b`, `a, b and c`.
 fn list(items: &[String]) -> String {

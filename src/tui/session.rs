@@ -2,7 +2,7 @@
 //! the channels between them. The event loop feeds it keys; the headless tests feed it
 //! actions. Effects (engine commands, refreshes, postmortem rewrites) are carried out here.
 
-use crate::runbook::event::RunbookKind;
+use crate::session::event::RunbookKind;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,8 +17,8 @@ use super::worker::{self, FromEngine, Worker};
 use crate::config::Config;
 use crate::config::credentials::Credentials;
 use crate::runbook::engine::{Clipboard, Command, Engine, EngineDeps};
-use crate::runbook::journal::{self, Journal};
 use crate::runbook::{Registry, Runbook};
+use crate::session::journal::{self, Journal};
 use crate::vendors::Vendors;
 use crate::vendors::github::{FollowOptions, WatchStop};
 
@@ -115,7 +115,7 @@ impl Session {
         // fingerprints of one token are then the same.
         let same_key = journal::adopt_fingerprint_key(journal_path);
         let events = journal::read(journal_path)?;
-        let id = crate::runbook::engine::Journaled::of(&events).runbook;
+        let id = crate::session::State::of(&events).journaled.runbook;
         let runbook = options.registry.get(&id).cloned().ok_or_else(|| {
             anyhow::anyhow!("the session ran runbook `{id}`, which is not known here")
         })?;

@@ -7,7 +7,7 @@ use tokio::sync::mpsc;
 
 use crate::runbook::StepStatus;
 use crate::runbook::engine::{Command, Engine, Pending};
-use crate::runbook::event::Event;
+use crate::session::event::Event;
 
 /// A step as the runbook pane lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]

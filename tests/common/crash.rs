@@ -11,8 +11,8 @@ use std::sync::Once;
 use futures::FutureExt as _;
 use keyturn::runbook::Runbook;
 use keyturn::runbook::engine::{Engine, EngineError, Observer};
-use keyturn::runbook::event::{Event, EventKind};
-use keyturn::runbook::journal::{self, Journal};
+use keyturn::session::event::{Event, EventKind};
+use keyturn::session::journal::{self, Journal};
 use keyturn::sim::SimHandle;
 use tempfile::TempDir;
 

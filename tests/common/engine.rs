@@ -6,10 +6,10 @@ use std::time::Duration;
 use keyturn::runbook::engine::{
     Command, ConfirmPrompt, Engine, EngineDeps, MemoryClipboard, Observer, Pending,
 };
-use keyturn::runbook::event::{Event, Outcome};
-use keyturn::runbook::journal::{self, Journal};
 use keyturn::runbook::loader;
 use keyturn::runbook::{Origin, Runbook};
+use keyturn::session::event::{Event, Outcome};
+use keyturn::session::journal::{self, Journal};
 use keyturn::sim::{Scenario, SimHandle, SimState};
 use keyturn::vendors::Vendors;
 use keyturn::vendors::github::FollowOptions;

@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use keyturn::runbook::engine::{Command, ConfirmPrompt, Engine, Pending};
-use keyturn::runbook::event::{Event, EventKind, Outcome};
-use keyturn::runbook::journal::{self, Journal};
+use keyturn::session::event::{Event, EventKind, Outcome};
+use keyturn::session::journal::{self, Journal};
 use keyturn::sim::{FaultAction, FaultRule, LoggedRequest, Scenario, SimHandle, SimState};
 
 use super::engine::deps;

@@ -4,7 +4,7 @@
 //! succeeded with it after that version was written; with `--probe` it is proven equal.
 
 use keyturn::cli::check::{self, CheckOptions};
-use keyturn::runbook::event::Outcome;
+use keyturn::session::event::Outcome;
 use keyturn::sim::Scenario;
 
 use crate::common::engine::{DEFAULT, Setup, confirm_all, finished, setup};

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use crate::drift::{self, AuditOptions};
-use crate::runbook::event::EventKind;
 use crate::secret::Token;
+use crate::session::event::EventKind;
 use crate::vendors::Validation;
 
 use super::{Done, Engine, EngineError, PlannedStep};

@@ -9,7 +9,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::runbook::event::EventKind;
+use crate::session::event::EventKind;
 use crate::vendors::VendorError;
 use crate::vendors::heroku::{Authorization, NewAuthorization, marked_session, unmarked};
 
@@ -71,7 +71,7 @@ impl Engine {
     /// True when Heroku answers the vault's current token with 401 (the nothing-valid
     /// case): there is no OLD authorization to capture. An unknown answer fails the step.
     async fn old_token_dead(&mut self) -> Result<bool, EngineError> {
-        if self.ledger.old_dead {
+        if self.fold.ledger.old_dead {
             return Ok(true);
         }
         let Some(vault) = self.secrets.vault.clone() else {

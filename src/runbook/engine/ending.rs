@@ -3,8 +3,8 @@
 //! its pending mark is cleared when it stays in use, and the end message says, store by
 //! store, which token each copy holds now — read from the stores, not from the plan.
 
-use crate::runbook::event::{EventKind, Outcome, Source, Store};
 use crate::secret::{Fingerprint, Token};
+use crate::session::event::{EventKind, Outcome, Source, Store};
 use crate::vendors::heroku::pending_mark;
 
 use super::{Engine, EngineError, Phase};
@@ -19,7 +19,7 @@ impl Engine {
         let mut parts = vec![message.to_owned()];
         if !self.deps().dry_run {
             parts.extend(self.settle_new_authorization(outcome).await?);
-            if !self.ledger.attempted.is_empty() {
+            if !self.fold.ledger.attempted.is_empty() {
                 parts.push(self.stores_now().await?);
             }
         }
@@ -28,7 +28,12 @@ impl Engine {
             parts.push(failure.clone());
             self.report_failures.push(failure);
         }
-        self.finish(outcome, &parts.join(". "))
+        self.finish(outcome, &parts.join(". "))?;
+        if let Some(failure) = self.rewrite_postmortem() {
+            tracing::warn!("{failure}");
+            self.report_failures.push(failure);
+        }
+        Ok(())
     }
 
     /// Revokes this session's authorization when nothing holds its token, or clears its
@@ -41,7 +46,7 @@ impl Engine {
         let Some(id) = self.secrets.new_authorization.clone() else {
             return Ok(Vec::new());
         };
-        if self.ledger.revoked.contains(&id) {
+        if self.fold.ledger.revoked.contains(&id) {
             return Ok(Vec::new());
         }
         let holders = self.holders_of_new().await;
@@ -72,7 +77,7 @@ impl Engine {
         };
         let name = self.deps().config.secret.name.to_string();
         let mut holders = Vec::new();
-        for store in self.ledger.may_hold(Source::New) {
+        for store in self.fold.ledger.may_hold(Source::New) {
             let read = match &store {
                 Store::Vault => self
                     .deps()
@@ -160,7 +165,7 @@ impl Engine {
         }
         for store in self.configured_copies() {
             if let Store::Manual { .. } = store {
-                let what = match self.ledger.attempted.get(&store) {
+                let what = match self.fold.ledger.attempted.get(&store) {
                     Some(source) => format!("{} (confirmed by the operator)", source.describe()),
                     None => "not changed by this session".to_owned(),
                 };
@@ -174,8 +179,8 @@ impl Engine {
     fn github_now(&self) -> String {
         let store = Store::Github;
         match (
-            self.ledger.proven.get(&store),
-            self.ledger.attempted.get(&store),
+            self.fold.ledger.proven.get(&store),
+            self.fold.ledger.attempted.get(&store),
         ) {
             (Some(p), Some(a)) if p == a => {
                 format!("{} (written, proven by updated_at)", p.describe())
@@ -187,7 +192,7 @@ impl Engine {
 
     /// This session's id (its journal's name).
     pub(crate) fn session_id(&self) -> String {
-        crate::runbook::journal::session_of(self.journal_path())
+        crate::session::journal::session_of(self.journal_path())
     }
 
     /// The description this session's authorization carries while its rotation is in

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::runbook::event::{EventKind, Store};
 use crate::secret::Token;
+use crate::session::event::{EventKind, Store};
 
 use super::actions::done;
 use super::{Done, Engine, EngineError, PlannedStep};

@@ -115,7 +115,7 @@ impl ConditionContext for Engine {
 
     fn session_fact(&self, name: &str) -> Option<bool> {
         match name {
-            "old_token_dead" => Some(self.ledger.old_dead),
+            "old_token_dead" => Some(self.fold.ledger.old_dead),
             _ => None,
         }
     }

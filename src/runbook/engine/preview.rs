@@ -73,7 +73,7 @@ impl Engine {
             to: None,
             note: "revoked for good; the old token then gets 401".into(),
         }];
-        for (store, reason) in &self.ledger.skipped {
+        for (store, reason) in &self.fold.ledger.skipped {
             changes.push(Change {
                 store: store.to_string(),
                 from: None,

@@ -13,8 +13,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::runbook::event::Store;
 use crate::secret::Token;
+use crate::session::event::Store;
 use crate::vendors::GithubClient;
 use crate::vendors::heroku::ConfigVars;
 use crate::vendors::infisical::VaultSecret;
@@ -104,10 +104,11 @@ impl Engine {
     /// Refuses a vault write when the vault moved since this session last saw it, unless
     /// what it holds is exactly what this session sent (a write whose answer was lost).
     pub(crate) fn check_vault_is_ours(&self, current: &VaultSecret) -> Result<(), EngineError> {
-        let Some(known) = self.ledger.vault_known else {
+        let Some(known) = self.fold.ledger.vault_known else {
             return Ok(());
         };
         let ours = self
+            .fold
             .ledger
             .attempted
             .get(&Store::Vault)

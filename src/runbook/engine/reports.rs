@@ -5,35 +5,17 @@ use std::collections::BTreeMap;
 
 use crate::report::audit::{self, AuditEntry};
 use crate::report::postmortem;
-use crate::runbook::event::{EventKind, Outcome};
+use crate::session::event::Outcome;
 
 use super::actions::{done, done_with};
 use super::{Done, Engine, EngineError, PlannedStep};
 
 impl Engine {
-    /// Renders the postmortem as if the session completed now (the walk reached it).
-    pub(crate) fn write_postmortem(&mut self, planned: &PlannedStep) -> Result<Done, EngineError> {
-        let mut events = crate::runbook::journal::read(self.journal_path())?;
-        let last = events.last().map_or(0, |e| e.seq + 1);
-        let now = chrono::Utc::now();
-        // The file is written from inside this step: show the step and the session as the
-        // journal will record them a moment later, not as "interrupted".
-        let ending = [
-            EventKind::StepSucceeded {
-                step: planned.id.clone(),
-                summary: "postmortem written (this file)".into(),
-                duration_ms: 0,
-                outputs: BTreeMap::new(),
-            },
-            EventKind::SessionFinished {
-                outcome: Outcome::Completed,
-                message: "recovered".into(),
-            },
-        ];
-        for (seq, kind) in (last..).zip(ending) {
-            events.push(crate::runbook::event::Event { seq, at: now, kind });
-        }
-        let pm = postmortem::render(&events);
+    /// Writes the postmortem as the session stands (this step under way): a process that
+    /// dies before the session ends leaves a file that says so. When the session ends,
+    /// [`Engine::rewrite_postmortem`] rewrites it from the whole journal.
+    pub(crate) fn write_postmortem(&mut self, _planned: &PlannedStep) -> Result<Done, EngineError> {
+        let pm = postmortem::of(&self.fold.summary);
         if self.deps().dry_run {
             return Ok(done("dry run: would write the postmortem"));
         }
@@ -87,6 +69,35 @@ impl Engine {
 }
 
 impl Engine {
+    /// The postmortem this session's `write_postmortem` step wrote (in this process or
+    /// before a resume), rewritten from the session's fold once its end is journaled, so
+    /// the file tells the session as it ended. A failure is returned for the faces; the
+    /// file then still holds the step's version, and `keyturn postmortem` rewrites it.
+    pub(crate) fn rewrite_postmortem(&mut self) -> Option<String> {
+        let path = self.postmortem_path()?;
+        let pm = postmortem::of(&self.fold.summary);
+        let err = postmortem::rewrite(&path, &pm).err()?;
+        self.report_failed = true;
+        Some(format!(
+            "the postmortem {} could not be brought up to the session's end: {err} — run `keyturn postmortem {}`",
+            path.display(),
+            self.session_id()
+        ))
+    }
+
+    /// Where this session's `write_postmortem` step wrote, from its journaled output.
+    fn postmortem_path(&self) -> Option<std::path::PathBuf> {
+        if self.deps().dry_run {
+            return None;
+        }
+        let step = self.steps().iter().find(|s| {
+            s.step.action.get_ref() == "write_postmortem"
+                && self.status.get(&s.id) == Some(&crate::runbook::StepStatus::Succeeded)
+        })?;
+        let outputs = self.fold.journaled.outputs.get(&step.id)?;
+        outputs.get("path").map(std::path::PathBuf::from)
+    }
+
     /// The audit line for how the session ends, appended by the engine whichever face
     /// drives it (so the TUI and `keyturn run` write the same line). None is written for a
     /// dry run, a session that changed nothing, or one whose own `write_audit_entry` step
@@ -106,9 +117,7 @@ impl Engine {
         }
         let path = self.deps().config.audit.path.clone();
         let result: Result<(), String> = async {
-            let events =
-                crate::runbook::journal::read(self.journal_path()).map_err(|e| e.to_string())?;
-            let summary = crate::report::summary::Summary::of(&events);
+            let summary = &self.fold.summary;
             let actor = match self.audit_actor().await {
                 Ok(actor) => actor,
                 Err(err) => format!("unknown (the Heroku account could not be read: {err})"),
@@ -118,7 +127,7 @@ impl Engine {
                 at: chrono::Utc::now(),
                 message,
             };
-            let Some(entry) = audit::entry(&summary, &ending, &actor) else {
+            let Some(entry) = audit::entry(summary, &ending, &actor) else {
                 return Ok(());
             };
             if audit::contains(&path, &entry) {

@@ -19,15 +19,16 @@ use std::collections::BTreeSet;
 
 use crate::config::Config;
 use crate::runbook::catalogue::{self, Writes};
-use crate::runbook::event::{Event, EventKind};
 use crate::runbook::{Confirm, Runbook, Step, TemplateVars};
 use crate::secret::Token;
+use crate::session::event::{Event, EventKind};
 use crate::vendors::Validation;
 use crate::vendors::heroku::Authorization;
 use crate::vendors::infisical::VaultSecret;
 
-use super::journaled::{self, Journaled};
+use super::continuation;
 use super::{Engine, EngineDeps, EngineError, PlannedStep};
+use crate::session::Journaled;
 
 /// How long before the session's first event a minted authorization may claim to be
 /// created (clocks of Heroku and this machine differ a little).
@@ -38,16 +39,17 @@ impl Engine {
     /// must carry the session's journal reopened ([`Journal::reopen`]) and the config the
     /// session ran with; a config naming other stores is refused.
     ///
-    /// [`Journal::reopen`]: crate::runbook::journal::Journal::reopen
+    /// [`Journal::reopen`]: crate::session::journal::Journal::reopen
     pub async fn resume(
         runbook: Runbook,
         deps: EngineDeps,
         events: &[Event],
     ) -> Result<Engine, EngineError> {
-        let journaled = Journaled::of(events);
+        let fold = crate::session::State::of(events);
+        let journaled = fold.journaled.clone();
         check_resumable(&journaled, &runbook, &deps.config)?;
         let mut engine = Engine::new(runbook, deps);
-        engine.ledger = super::Ledger::of(events);
+        engine.fold = Box::new(fold);
         engine.restore(&journaled);
         let recovered = engine.recover(&journaled).await?;
         let from_step = engine
@@ -259,7 +261,7 @@ impl Engine {
         }
         for (id, seq) in &orphans {
             // Minted by this session: revoking it is cleanup, not the point of no return.
-            self.ledger.minted.insert(id.clone());
+            self.fold.ledger.minted.insert(id.clone());
             if self.orphan_provable(j, *seq, vault) {
                 self.orphan_proofs.insert(id.clone(), vault.version);
             }
@@ -310,9 +312,9 @@ impl Engine {
     /// The first unfinished step; back to the mint when its token is lost, with a revoke
     /// step per orphan in front of it.
     fn place_cursor(&mut self, orphans: &[String], notes: &mut Vec<String>) {
-        let mut at = journaled::first_unfinished(&self.steps, &self.status);
+        let mut at = continuation::first_unfinished(&self.steps, &self.status);
         if self.secrets.new.is_none()
-            && let Some(m) = journaled::minted_before(&self.steps, &self.status, at)
+            && let Some(m) = continuation::minted_before(&self.steps, &self.status, at)
         {
             for planned in &self.steps[m..] {
                 self.status.remove(&planned.id);
@@ -356,7 +358,7 @@ fn check_resumable(j: &Journaled, runbook: &Runbook, config: &Config) -> Result<
     if j.dry_run {
         return refuse("a dry run wrote nothing: start it again with `keyturn run`".into());
     }
-    if let Some(outcome) = j.finished.filter(|o| !journaled::resumable(*o)) {
+    if let Some(outcome) = j.finished.filter(|o| !o.resumable()) {
         return refuse(format!(
             "the session already ended ({outcome:?}): nothing to resume"
         ));

@@ -8,8 +8,8 @@
 
 use std::fmt::Write as _;
 
-use crate::runbook::event::{EventKind, Outcome};
 use crate::runbook::{Rollback, StepStatus};
+use crate::session::event::{EventKind, Outcome};
 
 use super::{Engine, EngineError, PlannedStep};
 
@@ -120,7 +120,7 @@ impl Engine {
             return Some(format!("{} ({})", consumer.name, consumer.how));
         }
         let pasted_github = planned.step.action.get_ref() == "manual"
-            && self.covers(planned) == [crate::runbook::event::Store::Github];
+            && self.covers(planned) == [crate::session::event::Store::Github];
         (pasted_github && !self.github_write()).then(|| {
             format!(
                 "the GitHub secret {} ({}/{}/settings/secrets/actions)",

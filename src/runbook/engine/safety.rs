@@ -14,7 +14,7 @@
 //! [`Ledger`]: super::Ledger
 
 use crate::runbook::catalogue::{self, Writes};
-use crate::runbook::event::{Source, Store};
+use crate::session::event::{Source, Store};
 
 use super::{ConfirmPrompt, Engine, EngineError, PlannedStep};
 
@@ -26,7 +26,7 @@ impl Engine {
                 "no OLD authorization id was captured".into(),
             ));
         }
-        if !self.is_own_mint(id) && self.ledger.revoke_sent.as_deref() != Some(id) {
+        if !self.is_own_mint(id) && self.fold.ledger.revoke_sent.as_deref() != Some(id) {
             let missing = self.uncovered_copies();
             if !missing.is_empty() {
                 return Err(EngineError::Refused(format!(
@@ -48,7 +48,7 @@ impl Engine {
 
     /// True for an authorization this session (or the session it resumes) minted.
     pub(crate) fn is_own_mint(&self, id: &str) -> bool {
-        self.ledger.minted.contains(id)
+        self.fold.ledger.minted.contains(id)
             || self.secrets.new_authorization.as_deref() == Some(id)
             || self.orphan_proofs.contains_key(id)
     }
@@ -81,11 +81,12 @@ impl Engine {
             .into_iter()
             .filter(|store| {
                 let proven = if self.deps().dry_run {
-                    self.ledger.dry_covered.contains(store)
+                    self.fold.ledger.dry_covered.contains(store)
                 } else {
-                    minted && self.ledger.proven.get(store) == Some(&Source::New)
+                    minted && self.fold.ledger.proven.get(store) == Some(&Source::New)
                 };
-                let skipped = *store != Store::Vault && self.ledger.skipped.contains_key(store);
+                let skipped =
+                    *store != Store::Vault && self.fold.ledger.skipped.contains_key(store);
                 !proven && !skipped
             })
             .collect()
@@ -166,7 +167,7 @@ impl Engine {
     /// the rotation: nothing to revoke, and no typed word to ask for.
     pub(crate) fn needless_revoke(&self, planned: &PlannedStep) -> Option<String> {
         let revoke = planned.step.action.get_ref() == "revoke_authorization";
-        (revoke && self.ledger.old_dead && self.revokes_old(planned)).then(|| {
+        (revoke && self.fold.ledger.old_dead && self.revokes_old(planned)).then(|| {
             "the old token was already rejected by Heroku (401) before this rotation: there is nothing to revoke".to_owned()
         })
     }
@@ -174,12 +175,12 @@ impl Engine {
     /// Why a rollback is impossible now, if it is: a revoke request went out (the old
     /// token may be dead), or the old token was dead before the session began.
     pub(crate) fn rollback_forbidden(&self) -> Option<String> {
-        if let Some(id) = &self.ledger.revoke_sent {
+        if let Some(id) = &self.fold.ledger.revoke_sent {
             return Some(format!(
                 "a revoke request for {id} was sent, so the old token may be dead: nothing is rolled back to it; every store stays on the new token"
             ));
         }
-        self.ledger.old_dead.then(|| {
+        self.fold.ledger.old_dead.then(|| {
             "the token in use before this rotation is rejected by Heroku (401): rolling back would put every store on a dead token — fix forward (retry the failed step) or stop here".to_owned()
         })
     }
@@ -199,7 +200,7 @@ impl Engine {
 
     /// True when this session sent a write to a store or minted an authorization.
     pub fn wrote_anything(&self) -> bool {
-        !self.ledger.attempted.is_empty() || !self.ledger.minted.is_empty()
+        !self.fold.ledger.attempted.is_empty() || !self.fold.ledger.minted.is_empty()
     }
 
     /// True when a rollback is allowed now (a face without an operator decides by it).

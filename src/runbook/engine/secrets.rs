@@ -9,42 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::secret::{Fingerprint, Token};
 
-/// Where a token-valued action takes its token from (the catalogue's `source`). Journaled
-/// with every write, so which token a store got is known across processes (fingerprints
-/// are keyed per process and mean nothing to a resumed session).
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Source {
-    Vault,
-    Live,
-    New,
-    Previous,
-}
-
-impl Source {
-    /// How the end message names this token.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Source::Vault => "the vault's value",
-            Source::Live => "the live Heroku copy",
-            Source::New => "the new token",
-            Source::Previous => "the old token",
-        }
-    }
-
-    /// Parses a catalogue `source` value.
-    pub fn parse(text: &str) -> Option<Source> {
-        match text {
-            "vault" => Some(Source::Vault),
-            "live" => Some(Source::Live),
-            "new" => Some(Source::New),
-            "previous" => Some(Source::Previous),
-            _ => None,
-        }
-    }
-}
+pub use crate::session::event::Source;
 
 /// The session's tokens and what is known about them.
 #[derive(Debug, Default)]

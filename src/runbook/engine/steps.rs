@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use crate::runbook::StepStatus;
-use crate::runbook::event::{EventKind, Outcome};
+use crate::session::event::{EventKind, Outcome};
 
 use super::{ConfirmPrompt, Done, Engine, EngineError, Phase, PlannedStep};
 
@@ -62,7 +62,7 @@ impl Engine {
         if by_operator {
             self.skipped_by_operator.push(planned.id.clone());
             let covered = self.covers(planned);
-            self.ledger.skip(&covered, reason);
+            self.fold.ledger.skip(&covered, reason);
         }
         self.cursor += 1;
         Ok(())
@@ -113,7 +113,7 @@ impl Engine {
             .insert(planned.id.clone(), StepStatus::Succeeded);
         if self.deps().dry_run {
             let covered = self.covers(planned);
-            self.ledger.dry_covered.extend(covered);
+            self.fold.ledger.dry_covered.extend(covered);
         }
         self.cursor += 1;
         Ok(done.stop)
@@ -151,7 +151,7 @@ impl Engine {
     /// A failure of the step at the cursor that a later step handles
     /// (`when = "step.ID.failed"`) does not stop the walk.
     pub(crate) fn continues_after_failure(&self) -> bool {
-        super::journaled::failure_handled(&self.steps, self.cursor)
+        super::continuation::failure_handled(&self.steps, self.cursor)
     }
 }
 

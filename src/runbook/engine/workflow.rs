@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::runbook::event::EventKind;
+use crate::session::event::EventKind;
 
 use super::actions::{done, done_with, no_github};
 use super::{Done, Engine, EngineError};

@@ -8,8 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use crate::runbook::event::{EventKind, Store};
 use crate::secret::Token;
+use crate::session::event::{EventKind, Store};
 
 use super::actions::{done, done_with};
 use super::{Done, Engine, EngineError, Source};
@@ -74,7 +74,7 @@ impl Engine {
         }
         let name = self.deps().config.secret.name.to_string();
         let vault = &self.deps().vendors.vault;
-        let version = match self.ledger.vault_start {
+        let version = match self.fold.ledger.vault_start {
             Some(v) => v,
             None => vault
                 .read_secret(&name)
@@ -111,7 +111,11 @@ impl Engine {
         self.target_apps(p)
             .into_iter()
             .filter(|app| {
-                !self.rolling_back || self.ledger.changed(&Store::HerokuApp { app: app.clone() })
+                !self.rolling_back
+                    || self
+                        .fold
+                        .ledger
+                        .changed(&Store::HerokuApp { app: app.clone() })
             })
             .collect()
     }
@@ -182,7 +186,7 @@ impl Engine {
         &mut self,
         p: &BTreeMap<String, String>,
     ) -> Result<Done, EngineError> {
-        if self.rolling_back && !self.ledger.changed(&Store::Github) {
+        if self.rolling_back && !self.fold.ledger.changed(&Store::Github) {
             return Ok(done(
                 "GitHub secret not changed by this session: left as it is",
             ));

@@ -4,7 +4,7 @@
 use super::{App, Effect};
 use crate::drift::DiagnosisKind;
 use crate::runbook::engine::Pending;
-use crate::runbook::event::Outcome;
+use crate::session::event::Outcome;
 use crate::tui::modal::Modal;
 use crate::tui::panels::{Panels, StoreId};
 use crate::tui::runbook_view::Touched;
@@ -75,7 +75,7 @@ impl App {
     /// next useful thing (for nothing valid, the only way out: it mints a new token).
     pub(super) fn rotation_offerable(&self) -> bool {
         let drift = self.view.runbook.as_ref().map(|r| r.kind)
-            == Some(crate::runbook::event::RunbookKind::DriftRecovery);
+            == Some(crate::session::event::RunbookKind::DriftRecovery);
         drift
             && matches!(
                 self.view.diagnosis,

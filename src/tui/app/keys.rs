@@ -3,7 +3,7 @@
 use super::{App, Effect};
 use crate::config::keymap::{Action, Key, KeyChord};
 use crate::runbook::engine::{Command, Pending};
-use crate::runbook::event::{NoteKind, Outcome};
+use crate::session::event::{NoteKind, Outcome};
 use crate::tui::modal::{Answer, Modal};
 
 impl App {

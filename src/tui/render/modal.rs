@@ -234,14 +234,14 @@ fn confirm_lines(
 
 fn note(
     theme: Theme,
-    kind: crate::runbook::event::NoteKind,
+    kind: crate::session::event::NoteKind,
     text: &str,
 ) -> (String, Vec<Line<'static>>) {
     let mut lines = vec![Line::raw(format!(
         "{} (tab switches kind) — kept in the journal for the postmortem:",
         note_name(kind)
     ))];
-    if kind == crate::runbook::event::NoteKind::RootCause && text.is_empty() {
+    if kind == crate::session::event::NoteKind::RootCause && text.is_empty() {
         for (i, cause) in ROOT_CAUSES.iter().enumerate() {
             lines.push(Line::styled(format!("  {}  {cause}", i + 1), theme.dim()));
         }

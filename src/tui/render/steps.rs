@@ -89,9 +89,9 @@ fn two_rows(line: &Line<'static>, width: usize) -> Vec<Line<'static>> {
 
 fn short_name(runbook: &crate::runbook::Runbook) -> &str {
     match runbook.kind {
-        crate::runbook::event::RunbookKind::DriftRecovery => "drift recovery",
-        crate::runbook::event::RunbookKind::Rotation => "token rotation",
-        crate::runbook::event::RunbookKind::Other => runbook.id(),
+        crate::session::event::RunbookKind::DriftRecovery => "drift recovery",
+        crate::session::event::RunbookKind::Rotation => "token rotation",
+        crate::session::event::RunbookKind::Other => runbook.id(),
     }
 }
 
@@ -223,7 +223,7 @@ fn activity(app: &App, theme: Theme) -> Vec<Line<'static>> {
 fn finished(
     app: &App,
     theme: Theme,
-    outcome: crate::runbook::event::Outcome,
+    outcome: crate::session::event::Outcome,
     width: usize,
 ) -> (String, Text<'static>) {
     let title = format!("Finished: {}", outcome_name(outcome));

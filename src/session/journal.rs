@@ -265,8 +265,8 @@ pub(crate) fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::runbook::event::{Outcome, Store};
     use crate::secret::Token;
+    use crate::session::event::{Outcome, Store};
 
     const CANARY: &str = "HRKU-CANARY-journal-51be";
 
@@ -277,7 +277,7 @@ mod tests {
                 runbook: "heroku-token-rotation".into(),
                 title: "Rotation".into(),
                 secret: "HEROKU_API_KEY".into(),
-                kind: crate::runbook::event::RunbookKind::Rotation,
+                kind: crate::session::event::RunbookKind::Rotation,
                 dry_run: false,
                 keyturn_version: "0.1.0".into(),
                 simulated: false,

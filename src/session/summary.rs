@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 
 use crate::drift::{DiagnosisKind, RecoveryPath};
-use crate::runbook::event::{Event, EventKind, NoteKind, Outcome, RunbookKind, Source, Store};
+use crate::session::describe::{Topic, describe};
+use crate::session::event::{Event, EventKind, NoteKind, Outcome, RunbookKind, Source, Store};
 use crate::store::Validity;
 
 /// What one store looked like at one moment.
@@ -80,21 +81,12 @@ pub struct Summary {
 }
 
 impl Summary {
-    /// Folds the events of one session.
-    pub fn of(events: &[Event]) -> Summary {
-        let mut summary = Summary::default();
-        for event in events {
-            summary.take(event);
-        }
-        summary
-    }
-
     /// True when the session may be taken up again (`keyturn resume --continue`): it was
     /// interrupted, or ended failed or aborted; a completed, rolled-back or stopped one not.
     pub fn resumable(&self) -> bool {
         match &self.finished {
             None => true,
-            Some((_, outcome, _)) => matches!(outcome, Outcome::Failed | Outcome::Aborted),
+            Some((_, outcome, _)) => outcome.resumable(),
         }
     }
 
@@ -137,7 +129,8 @@ impl Summary {
             .map(|(_, t)| t.as_str())
     }
 
-    fn take(&mut self, event: &Event) {
+    /// Folds one event in (through [`State::take`](super::State::take)).
+    pub(super) fn take(&mut self, event: &Event) {
         match &event.kind {
             EventKind::SessionStarted {
                 session,
@@ -329,59 +322,11 @@ impl Summary {
     }
 }
 
-/// A one-line description of an event worth a timeline row of its own.
+/// An event worth a timeline row of its own, in the words every face uses. The steps,
+/// the diagnosis, the notes and the end have rows and fields of their own in the
+/// postmortem.
 fn fact(kind: &EventKind) -> Option<String> {
-    Some(match kind {
-        EventKind::AuthorizationCreated {
-            id, description, ..
-        } => {
-            format!("authorization {id} created ({description})")
-        }
-        EventKind::AuthorizationRevoked {
-            id,
-            old_token_rejected,
-            ..
-        } => {
-            let proof = if *old_token_rejected {
-                "; old token now gets 401"
-            } else {
-                ""
-            };
-            format!("authorization {id} revoked{proof}")
-        }
-        EventKind::SecretWritten { store, version, .. } => match version {
-            Some(v) => format!("{store} written ({v})"),
-            None => format!("{store} written"),
-        },
-        EventKind::DynosRestarted { app } => format!("dynos of {app} restarted"),
-        EventKind::WorkflowDispatched { workflow, .. } => format!("{workflow} dispatched"),
-        EventKind::WorkflowCompleted {
-            workflow,
-            run_id,
-            conclusion,
-            ..
-        } => {
-            format!("{workflow} run {run_id} concluded {conclusion}")
-        }
-        EventKind::ClipboardCopied {
-            clear_after_secs, ..
-        } => {
-            format!("token copied to the clipboard (cleared after {clear_after_secs} s)")
-        }
-        EventKind::ClipboardCleared => "clipboard cleared".to_owned(),
-        EventKind::RollbackStarted => "rollback started".to_owned(),
-        EventKind::SessionResumed {
-            from_step,
-            recovered,
-            ..
-        } => {
-            let from = from_step.as_deref().unwrap_or("the end");
-            if recovered.is_empty() {
-                format!("session resumed from {from}")
-            } else {
-                format!("session resumed from {from} ({})", recovered.join("; "))
-            }
-        }
-        _ => return None,
-    })
+    describe(kind)
+        .filter(|s| matches!(s.topic, Topic::Finding | Topic::Change | Topic::Session))
+        .map(|s| s.text)
 }

@@ -10,7 +10,6 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use crate::runbook::engine::secrets::Source;
 use crate::secret::Fingerprint;
 
 /// One journal line: when, which session, its position, and what happened.
@@ -21,6 +20,43 @@ pub struct Event {
     pub at: DateTime<Utc>,
     #[serde(flatten)]
     pub kind: EventKind,
+}
+
+/// Where a token-valued action takes its token from (the catalogue's `source`). Journaled
+/// with every write, so which token a store got is known across processes (fingerprints
+/// are keyed per process and mean nothing to a resumed session).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    Vault,
+    Live,
+    New,
+    Previous,
+}
+
+impl Source {
+    /// How the end message names this token.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Source::Vault => "the vault's value",
+            Source::Live => "the live Heroku copy",
+            Source::New => "the new token",
+            Source::Previous => "the old token",
+        }
+    }
+
+    /// Parses a catalogue `source` value.
+    pub fn parse(text: &str) -> Option<Source> {
+        match text {
+            "vault" => Some(Source::Vault),
+            "live" => Some(Source::Live),
+            "new" => Some(Source::New),
+            "previous" => Some(Source::Previous),
+            _ => None,
+        }
+    }
 }
 
 pub use crate::drift::DiagnosisKind;
@@ -40,6 +76,14 @@ pub enum Outcome {
     RolledBack,
     /// The runbook stopped on purpose (e.g. nothing valid: rotate instead).
     Stopped,
+}
+
+impl Outcome {
+    /// A session that ended this way can be taken up again (the operator stopped it, or a
+    /// step failed); a completed, rolled-back or deliberately stopped one cannot.
+    pub fn resumable(self) -> bool {
+        matches!(self, Outcome::Aborted | Outcome::Failed)
+    }
 }
 
 /// What a runbook is for; decides which audit action a session produces.

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::runbook::event::{Event, EventKind, Source, Store};
+use crate::session::event::{EventKind, Source, Store};
 
 /// The session's record of every store it touched.
 #[derive(Debug, Clone, Default)]
@@ -37,17 +37,8 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// The ledger of a journal, as the session that wrote it had it.
-    pub fn of(events: &[Event]) -> Ledger {
-        let mut ledger = Ledger::default();
-        for event in events {
-            ledger.take(&event.kind);
-        }
-        ledger
-    }
-
-    /// Folds one event in; the engine calls it for every event it emits.
-    pub fn take(&mut self, kind: &EventKind) {
+    /// Folds one event in (through [`State::take`](super::State::take)).
+    pub(super) fn take(&mut self, kind: &EventKind) {
         match kind {
             EventKind::SecretWritten {
                 store,
@@ -120,6 +111,7 @@ impl Ledger {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::session::event::Event;
 
     fn event(kind: EventKind) -> Event {
         Event {
@@ -141,7 +133,7 @@ mod tests {
             evidence: None,
             error: None,
         };
-        let ledger = Ledger::of(&[
+        let ledger = crate::session::State::of(&[
             event(observed("7")),
             event(EventKind::SecretWritten {
                 store: Store::Vault,
@@ -152,7 +144,8 @@ mod tests {
                 by_operator: false,
             }),
             event(EventKind::RevokeRequested { id: "a".into() }),
-        ]);
+        ])
+        .ledger;
         assert_eq!(ledger.vault_start, Some(7));
         assert_eq!(ledger.vault_known, Some(8));
         assert_eq!(ledger.proven.get(&Store::Vault), Some(&Source::New));

@@ -10,10 +10,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Utc};
 
-use crate::runbook::StepStatus;
-use crate::runbook::event::{Event, EventKind, Outcome, Store};
-
-use super::PlannedStep;
+use super::StepStatus;
+use super::event::{Event, EventKind, Outcome, Store};
 
 /// An authorization the session created, and where the journal says so.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,32 +62,9 @@ pub struct Journaled {
     pub stale_apps: Vec<String>,
 }
 
-/// Where a resumed session goes on, from the journal alone.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Continuation {
-    /// The session ended this way; nothing to continue.
-    Finished(Outcome),
-    /// A rollback was under way: it is finished first.
-    RollBack,
-    /// Revoke the orphan authorizations (minted, their tokens never stored), then run from
-    /// `step`; `None` when every step is done.
-    From {
-        orphans: Vec<String>,
-        step: Option<String>,
-    },
-}
-
 impl Journaled {
-    /// Folds a session's events.
-    pub fn of(events: &[Event]) -> Journaled {
-        let mut j = Journaled::default();
-        for event in events {
-            j.take(event);
-        }
-        j
-    }
-
-    fn take(&mut self, event: &Event) {
+    /// Folds one event in (through [`State::take`](super::State::take)).
+    pub(super) fn take(&mut self, event: &Event) {
         match &event.kind {
             EventKind::SessionStarted {
                 session,
@@ -251,73 +226,4 @@ impl Journaled {
             .filter(move |(s, _)| *s > seq)
             .map(|(_, id)| id.as_str())
     }
-
-    /// Where a resumed walk of `steps` goes on, judging by the journal alone: a minted
-    /// token the journal never saw reach the vault counts as lost, so the walk goes back to
-    /// the mint (the engine refines this by reading the vault).
-    pub fn continuation(&self, steps: &[PlannedStep]) -> Continuation {
-        if let Some(outcome) = self.finished.filter(|o| !resumable(*o)) {
-            return Continuation::Finished(outcome);
-        }
-        if self.rollback_started {
-            return Continuation::RollBack;
-        }
-        let mut at = first_unfinished(steps, &self.status);
-        let lost = self
-            .live_minted()
-            .filter(|m| !self.vault_written_after(m.seq));
-        if lost.is_some() || self.live_minted().is_none() {
-            at = minted_before(steps, &self.status, at).unwrap_or(at);
-        }
-        Continuation::From {
-            orphans: lost.map(|m| m.id.clone()).into_iter().collect(),
-            step: steps.get(at).map(|s| s.id.clone()),
-        }
-    }
-}
-
-/// The minting step, when it succeeded before `at` (its token is needed again).
-pub fn minted_before(
-    steps: &[PlannedStep],
-    status: &BTreeMap<String, StepStatus>,
-    at: usize,
-) -> Option<usize> {
-    minting_step(steps)
-        .filter(|&m| m < at && status.get(&steps[m].id) == Some(&StepStatus::Succeeded))
-}
-
-/// A session that ended this way can be taken up again (the operator stopped it, or a
-/// step failed); a completed, rolled-back or deliberately stopped one cannot.
-pub fn resumable(outcome: Outcome) -> bool {
-    matches!(outcome, Outcome::Aborted | Outcome::Failed)
-}
-
-/// The index of the first step that mints an authorization.
-pub fn minting_step(steps: &[PlannedStep]) -> Option<usize> {
-    steps
-        .iter()
-        .position(|s| s.step.action.get_ref() == "create_authorization")
-}
-
-/// The first step that neither succeeded, nor was skipped, nor failed in a way a later
-/// step handles; `steps.len()` when every step is done.
-pub fn first_unfinished(steps: &[PlannedStep], status: &BTreeMap<String, StepStatus>) -> usize {
-    (0..steps.len())
-        .find(|&i| match status.get(&steps[i].id) {
-            Some(StepStatus::Succeeded | StepStatus::Skipped) => false,
-            Some(StepStatus::Failed) => !failure_handled(steps, i),
-            None => true,
-        })
-        .unwrap_or(steps.len())
-}
-
-/// A failure a later step handles (`when = "step.ID.failed"`) does not stop the walk.
-pub fn failure_handled(steps: &[PlannedStep], index: usize) -> bool {
-    let needle = format!("step.{}.failed", steps[index].id);
-    steps[index + 1..].iter().any(|s| {
-        s.step
-            .when
-            .as_ref()
-            .is_some_and(|w| w.get_ref().contains(&needle))
-    })
 }
