@@ -124,6 +124,105 @@ async fn path_a_operator_pastes_from_the_clipboard() {
     assert_no_token_in_journal(&s);
 }
 
+/// A wrong paste (the operator pasted another value) makes the re-run deploy fail; the
+/// failure offers the way back to the copy step, and the right paste then completes.
+#[tokio::test]
+async fn a_wrong_paste_goes_back_to_the_copy_step_and_the_right_one_completes() {
+    let options = Options {
+        dry_run: false,
+        github_write: Some(false),
+    };
+    let mut s = setup(Scenario::GithubStale, "heroku-key-drift-recovery", options).await;
+    until_step(&mut s.engine, "path_a_copy").await;
+    let confirm = Command::Confirm { typed: None };
+    s.engine.command(confirm.clone()).await.unwrap();
+    until_step(&mut s.engine, "path_a_paste").await;
+    s.sim
+        .state()
+        .set_github_secret(KEY, "HRKU-AAAAAAAA-not-the-vault-value-0000000000");
+    s.engine.command(confirm.clone()).await.unwrap();
+    let Pending::Failed { step, back, .. } = s.engine.advance().await.unwrap() else {
+        panic!("the deploy fails on the wrong value")
+    };
+    assert_eq!(step, "path_a_rerun_deploy");
+    let back = back.expect("the failure offers the way back");
+    assert_eq!(back.step, "path_a_copy");
+    assert!(back.title.starts_with("Path A: copy"), "{}", back.title);
+    s.engine.command(Command::Back).await.unwrap();
+    let Pending::Confirm { step, .. } = s.engine.advance().await.unwrap() else {
+        panic!("back at the copy step")
+    };
+    assert_eq!(step, "path_a_copy");
+    s.engine.command(confirm.clone()).await.unwrap();
+    until_step(&mut s.engine, "path_a_paste").await;
+    let right = s.clipboard.contents().unwrap();
+    // GitHub's updated_at has whole seconds: a paste in the same second as the wrong one
+    // cannot be told from it (keyturn then refuses, rightly). An operator takes longer.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    s.sim.state().set_github_secret(KEY, &right);
+    assert_eq!(
+        finished(&confirm_all(&mut s.engine).await),
+        Outcome::Completed
+    );
+    assert_all_equal_vault(&s.sim.state());
+    let walked_back = events(&s)
+        .iter()
+        .any(|e| matches!(&e.kind, EventKind::WalkedBack { to, .. } if to == "path_a_copy"));
+    assert!(walked_back, "the way back is journaled");
+    assert_no_token_in_journal(&s);
+}
+
+/// The way back is journaled: a process that dies right after it resumes at the copy step,
+/// not at the failed deploy.
+#[tokio::test]
+async fn a_session_killed_after_going_back_resumes_at_the_copy_step() {
+    let options = Options {
+        dry_run: false,
+        github_write: Some(false),
+    };
+    let mut s = setup(Scenario::GithubStale, "heroku-key-drift-recovery", options).await;
+    let confirm = Command::Confirm { typed: None };
+    until_step(&mut s.engine, "path_a_copy").await;
+    s.engine.command(confirm.clone()).await.unwrap();
+    until_step(&mut s.engine, "path_a_paste").await;
+    s.sim
+        .state()
+        .set_github_secret(KEY, "HRKU-AAAAAAAA-not-the-vault-value-0000000000");
+    s.engine.command(confirm).await.unwrap();
+    assert!(matches!(
+        s.engine.advance().await.unwrap(),
+        Pending::Failed { back: Some(_), .. }
+    ));
+    s.engine.command(Command::Back).await.unwrap();
+    let runbook = s.engine.runbook().clone();
+    let mut resumed = common::crash::resume(&s.sim, &s.dir, runbook)
+        .await
+        .unwrap();
+    let Pending::Confirm { step, .. } = resumed.advance().await.unwrap() else {
+        panic!("the resumed session waits")
+    };
+    assert_eq!(step, "path_a_copy");
+}
+
+/// Without a paste of this session (Path B wrote GitHub), a failed verify deploy does not
+/// offer a way back to a copy step that never ran.
+#[tokio::test]
+async fn no_way_back_to_a_step_that_did_not_run() {
+    let mut s = setup(Scenario::GithubStale, "heroku-key-drift-recovery", DEFAULT).await;
+    let rule = keyturn::sim::FaultRule::parse_spec(
+        "github:POST:^/repos/[^/]+/[^/]+/actions/workflows/.*/dispatches=500x50",
+    )
+    .unwrap();
+    until_step(&mut s.engine, "path_b_write_secret").await;
+    s.sim.faults().add(rule);
+    let Pending::Failed { step, back, .. } = confirm_all(&mut s.engine).await else {
+        panic!("the dispatch fails")
+    };
+    assert_eq!(step, "verify_deploy");
+    assert_eq!(back, None);
+    assert!(s.engine.command(Command::Back).await.is_err());
+}
+
 #[tokio::test]
 async fn dry_run_writes_nothing() {
     let options = Options {

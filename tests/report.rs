@@ -120,6 +120,7 @@ impl Session {
             title: title.into(),
             reason: reason.into(),
             by_operator: false,
+            stores: Vec::new(),
         })
     }
 

@@ -318,3 +318,29 @@ fn bad_condition_columns_count_characters() {
         "{shown}"
     );
 }
+
+#[test]
+fn back_to_must_name_an_earlier_step_of_the_forward_walk() {
+    let later = ROTATION.replacen(
+        "back_to = \"propagate_github_copy\"",
+        "back_to = \"revoke_old\"",
+        1,
+    );
+    assert_reported(
+        &later,
+        "back_to = \"revoke_old\"",
+        "is not an earlier step",
+        "name an earlier step",
+    );
+    let unknown = ROTATION.replacen(
+        "back_to = \"propagate_github_copy\"",
+        "back_to = \"propagate_github_cpy\"",
+        1,
+    );
+    assert_reported(
+        &unknown,
+        "propagate_github_cpy",
+        "back_to refers to no step",
+        "name an earlier step",
+    );
+}

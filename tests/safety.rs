@@ -342,7 +342,7 @@ async fn the_rotation_recovers_when_nothing_is_valid() {
                     .await
                     .unwrap();
             }
-            Pending::Failed { step, error } => panic!("{step}: {error}"),
+            Pending::Failed { step, error, .. } => panic!("{step}: {error}"),
         }
     };
     assert_eq!(outcome, Outcome::Completed);

@@ -391,3 +391,50 @@ async fn skip_is_one_key_from_the_open_confirmation() {
     h.act(Action::Skip);
     assert!(matches!(h.app().modal, Some(Modal::SkipReason { .. })));
 }
+
+/// Path A with a wrong paste: the re-run deploy fails, the pane offers the way back, `g`
+/// takes the walk back to the copy step, and the right paste completes the recovery.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_paste_is_mended_by_going_back_to_the_copy_step() {
+    let mut h = Harness::start(Scenario::GithubStale, None).await;
+    h.until_settled().await;
+    let rule = keyturn::sim::FaultRule::parse_spec(
+        "github:PUT:^/repos/[^/]+/[^/]+/actions/secrets/.*=403x5",
+    )
+    .unwrap();
+    h.sim.faults().add(rule);
+    let at = |id: &'static str| move |app: &keyturn::tui::app::App| matches!(&app.view.pending, Some(Pending::Confirm { step, .. }) if step == id);
+    h.act(Action::Confirm);
+    h.until("the copy step", at("path_a_copy")).await;
+    h.act(Action::Confirm);
+    h.until("the paste step", at("path_a_paste")).await;
+    h.sim.state().set_github_secret(
+        "HEROKU_API_KEY",
+        "HRKU-AAAAAAAA-some-other-value-000000000000",
+    );
+    h.act(Action::Confirm);
+    h.until("the deploy fails", |app| {
+        matches!(&app.view.pending, Some(Pending::Failed { step, .. }) if step == "path_a_rerun_deploy")
+    })
+    .await;
+    let screen = h.screen(120, 40);
+    assert!(screen.contains("g go back to"), "{screen}");
+    h.act(Action::Back);
+    h.until("back at the copy step", at("path_a_copy")).await;
+    let screen = h.screen(120, 40);
+    assert!(screen.contains("back to path_a_copy"), "{screen}");
+    assert!(
+        !h.app().view.results.contains_key("path_a_rerun_deploy"),
+        "the failed deploy's result is no longer the step's"
+    );
+    h.act(Action::Confirm);
+    h.until("the paste step again", at("path_a_paste")).await;
+    let copied = h.clipboard.contents().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    h.sim.state().set_github_secret("HEROKU_API_KEY", &copied);
+    h.act(Action::Confirm);
+    h.until("finished", finished).await;
+    assert_eq!(h.app().view.outcome, Some(Outcome::Completed));
+    let vault = h.sim.state().vault_value().unwrap();
+    common::engine::assert_every_copy_is(&h.sim.state(), &vault);
+}

@@ -256,7 +256,10 @@ async fn walk_to_the_end(args: &RunArgs, mut engine: Engine) -> anyhow::Result<u
                 confirm,
                 ..
             } => answer(args, &title, &preview, &confirm),
-            Pending::Failed { step, error } => on_failure(&engine, &step, &error),
+            Pending::Failed { step, error, back } if !args.yes => {
+                ask_on_failure(&engine, &step, &error, back.as_ref())
+            }
+            Pending::Failed { step, error, .. } => on_failure(&engine, &step, &error),
         };
         if let Err(err) = engine.command(command).await {
             errln!("keyturn: {err}");
@@ -317,6 +320,35 @@ fn on_failure(engine: &Engine, step: &str, error: &str) -> Command {
                 "step {step} failed: {error}; a rollback is not possible here, so the stores stay as they are"
             ),
         }
+    }
+}
+
+/// Asks the operator what to do about a failed step: retry, go back (when the step offers
+/// it), skip, roll back (when possible) or stop as is.
+fn ask_on_failure(
+    engine: &Engine,
+    step: &str,
+    error: &str,
+    back: Option<&crate::runbook::engine::BackTo>,
+) -> Command {
+    errln!("keyturn: step {step} failed: {error}");
+    let mut options = vec!["[r]etry".to_owned()];
+    if let Some(back) = back {
+        options.push(format!("[g]o back to “{}”", back.title));
+    }
+    options.push("[s]kip".to_owned());
+    if engine.can_roll_back() {
+        options.push("roll [b]ack".to_owned());
+    }
+    options.push("[a]bort (stores stay as they are; resumable)".to_owned());
+    match ask(&format!("{}: ", options.join(" / "))).as_str() {
+        "r" | "retry" => Command::Retry,
+        "g" | "back" if back.is_some() => Command::Back,
+        "s" | "skip" => Command::Skip {
+            reason: ask("why skip it? (goes into the postmortem): "),
+        },
+        "b" | "rollback" if engine.can_roll_back() => Command::RollBack,
+        _ => Command::Abort,
     }
 }
 

@@ -38,6 +38,9 @@ pub enum Action {
     Skip,
     /// Run the failed step again.
     Retry,
+    /// Go back from the failed step to the earlier step it offers (paste again after a
+    /// deploy failed on a pasted value).
+    Back,
     /// Undo what this session changed so far (refused after the point of no return).
     RollBack,
     /// Stop the runbook here, leaving the stores as they are.
@@ -58,11 +61,12 @@ pub enum Action {
 
 impl Action {
     /// Every action, in the order the help overlay lists them.
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 17] = [
         Action::Confirm,
         Action::Cancel,
         Action::Skip,
         Action::Retry,
+        Action::Back,
         Action::RollBack,
         Action::Abort,
         Action::Note,
@@ -88,6 +92,7 @@ impl Action {
             Action::Cancel => "close the dialog / no",
             Action::Skip => "skip the step (asks for a reason)",
             Action::Retry => "retry the failed step",
+            Action::Back => "go back to the earlier step a failure offers",
             Action::RollBack => "roll back this session's changes",
             Action::Abort => "abort the runbook here",
             Action::Note => "add a note: root cause, follow-up",
@@ -110,6 +115,7 @@ impl Action {
             Action::Cancel => &["esc", "n"],
             Action::Skip => &["s"],
             Action::Retry => &["t"],
+            Action::Back => &["g"],
             Action::RollBack => &["b"],
             Action::Abort => &["a"],
             Action::Note => &["i"],

@@ -74,10 +74,22 @@ pub enum Pending {
         preview: Vec<Change>,
         confirm: ConfirmPrompt,
     },
-    /// The step failed: retry, skip (with a reason), roll back or abort.
-    Failed { step: String, error: String },
+    /// The step failed: retry, skip (with a reason), roll back or abort, or go back to
+    /// an earlier step when `back` says so.
+    Failed {
+        step: String,
+        error: String,
+        back: Option<BackTo>,
+    },
     /// The session is over.
     Finished(Outcome),
+}
+
+/// An earlier step a failure may go back to (the step's `back_to`, once it ran).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackTo {
+    pub step: String,
+    pub title: String,
 }
 
 /// How a step must be confirmed.
@@ -121,6 +133,8 @@ pub enum Command {
     Skip { reason: String },
     /// Run the failed step again.
     Retry,
+    /// Go back from the failed step to the earlier step its `Pending::Failed` offers.
+    Back,
     /// Undo what succeeded so far (refused after the point of no return).
     RollBack,
     /// Stop here, leaving the stores as they are.
@@ -338,6 +352,7 @@ impl Engine {
             Command::Confirm { typed } => self.confirm(typed.as_deref()).await,
             Command::Skip { reason } => self.skip_current(&reason),
             Command::Retry => self.retry(),
+            Command::Back => self.back(),
             Command::RollBack => self.roll_back().await,
             Command::Abort => self.end(Outcome::Aborted, "aborted by the operator").await,
             Command::Stop { reason } => self.end(Outcome::Failed, &reason).await,
@@ -422,7 +437,11 @@ impl Engine {
             .get(self.cursor)
             .map(|s| s.id.clone())
             .unwrap_or_default();
-        Pending::Failed { step, error }
+        Pending::Failed {
+            step,
+            error,
+            back: self.way_back(),
+        }
     }
 
     fn confirm_pending(&mut self) -> Result<Pending, EngineError> {

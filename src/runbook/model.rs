@@ -93,6 +93,11 @@ pub struct Step {
     /// `manual_consumers`: the step is repeated once per configured manual consumer.
     #[serde(default)]
     pub for_each: Option<Spanned<String>>,
+    /// When this step fails, offer to go back to this earlier step and walk on from there
+    /// (a deploy that fails after a manual paste goes back to the copy step: the paste
+    /// may have been the wrong value). Offered only when that step ran in this session.
+    #[serde(default)]
+    pub back_to: Option<Spanned<String>>,
 }
 
 /// How the operator approves a step.

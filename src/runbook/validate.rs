@@ -91,6 +91,7 @@ impl Checker<'_> {
         self.confirm(index, step);
         self.condition(index, step);
         self.rollback(index, step);
+        self.back_to(index, step);
         self.for_each(step);
         self.safety(index, step);
     }
@@ -303,6 +304,30 @@ impl Checker<'_> {
                     self.params(spec, Some(&table), rollback.span(), index, step);
                 }
             }
+        }
+    }
+
+    /// `back_to` names an earlier step of the forward walk.
+    fn back_to(&mut self, index: usize, step: &Step) {
+        let Some(target) = &step.back_to else {
+            return;
+        };
+        let id = target.get_ref();
+        let steps = &self.runbook.steps;
+        let found = steps.iter().position(|s| s.id() == id);
+        let problem = match found {
+            None => Some(format!("back_to refers to no step `{id}`")),
+            Some(i) if i >= index => Some(format!(
+                "back_to `{id}` is not an earlier step: the way back goes to a step before this one"
+            )),
+            Some(i) if steps[i].rollback_only => Some(format!(
+                "back_to `{id}` is a rollback_only step, which the forward walk never runs"
+            )),
+            Some(_) => None,
+        };
+        if let Some(msg) = problem {
+            let fix = "name an earlier step of the forward walk (e.g. the copy step before a manual paste)";
+            self.push(target.span().start, msg, fix);
         }
     }
 

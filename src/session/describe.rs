@@ -159,6 +159,20 @@ fn session(kind: &EventKind) -> Option<(Topic, String)> {
             Topic::Session,
             "rolling back this session's changes".to_owned(),
         ),
+        EventKind::WalkedBack {
+            from, to, stores, ..
+        } => {
+            let again = if stores.is_empty() {
+                String::new()
+            } else {
+                let names: Vec<String> = stores.iter().map(ToString::to_string).collect();
+                format!("; {} to be written and proven again", names.join(", "))
+            };
+            (
+                Topic::Session,
+                format!("back to {to} after {from} failed{again}"),
+            )
+        }
         EventKind::SessionResumed {
             from_step,
             recovered,
@@ -214,6 +228,7 @@ mod tests {
             title: "A".into(),
             reason: "condition false".into(),
             by_operator: false,
+            stores: Vec::new(),
         };
         assert_eq!(describe(&skip), None);
         assert_eq!(

@@ -181,6 +181,25 @@ pub enum EventKind {
         title: String,
         reason: String,
         by_operator: bool,
+        /// The stores the step would have written: an operator's skip of them is what the
+        /// revoke's rule accepts instead of a proven write (journaled, so a resumed
+        /// session knows it too).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        stores: Vec<Store>,
+    },
+    /// A step failed and the operator went back to an earlier step (its `back_to`): the
+    /// steps from `to` on are open again (their results no longer count), and the stores
+    /// they wrote are no longer proven to hold what they were sent (a paste may have been
+    /// the wrong value).
+    WalkedBack {
+        /// The step that failed.
+        from: String,
+        to: String,
+        /// Every step whose result the way back drops, `to` first.
+        reopened: Vec<String>,
+        /// The stores those steps wrote.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        stores: Vec<Store>,
     },
     /// The operator asked to undo what succeeded; `StepRolledBack` events follow. Journaled
     /// so a session killed mid-rollback resumes by finishing the rollback, not the rotation.

@@ -155,6 +155,14 @@ impl Journaled {
 
     fn step_event(&mut self, event: &Event) {
         let (step, status) = match &event.kind {
+            EventKind::WalkedBack { reopened, .. } => {
+                for step in reopened {
+                    self.status.remove(step);
+                    self.outputs.remove(step);
+                    self.skipped_by_operator.retain(|s| s != step);
+                }
+                return;
+            }
             EventKind::StepStarted { step, .. } => {
                 self.starts.push((event.seq, step.clone()));
                 self.status.remove(step);

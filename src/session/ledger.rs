@@ -82,14 +82,23 @@ impl Ledger {
             EventKind::CopyVerified { store, source, .. } => {
                 self.proven.insert(store.clone(), *source);
             }
+            EventKind::StepSkipped {
+                reason,
+                by_operator: true,
+                stores,
+                ..
+            } => {
+                for store in stores {
+                    self.skipped.insert(store.clone(), reason.clone());
+                }
+            }
+            EventKind::WalkedBack { stores, .. } => {
+                for store in stores {
+                    self.proven.remove(store);
+                    self.skipped.remove(store);
+                }
+            }
             _ => {}
-        }
-    }
-
-    /// Records the operator's skip of a step that covers `stores`.
-    pub fn skip(&mut self, stores: &[Store], reason: &str) {
-        for store in stores {
-            self.skipped.insert(store.clone(), reason.to_owned());
         }
     }
 

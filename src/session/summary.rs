@@ -270,6 +270,7 @@ impl Summary {
                 title,
                 reason,
                 by_operator,
+                ..
             } => self.skip_step(step, title, reason, *by_operator, event.at),
             EventKind::StepRolledBack { step, summary } => self.finish_step(
                 step,

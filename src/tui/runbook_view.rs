@@ -136,6 +136,12 @@ impl RunbookView {
             EventKind::StepSkipped { step, reason, .. } => {
                 self.set_status(step, StepStatus::Skipped, format!("skipped: {reason}"));
             }
+            EventKind::WalkedBack { reopened, .. } => {
+                for step in reopened {
+                    self.results.remove(step);
+                    self.findings.remove(step);
+                }
+            }
             EventKind::StepRolledBack { step, summary } => {
                 self.results.insert(step.clone(), format!("↶ {summary}"));
             }

@@ -112,11 +112,11 @@ pub async fn drive(engine: &mut Engine) -> Outcome {
             Pending::Confirm { .. } => Command::Confirm {
                 typed: word(&pending),
             },
-            Pending::Failed { step, error } if engine.can_roll_back() => {
+            Pending::Failed { step, error, .. } if engine.can_roll_back() => {
                 let _ = (step, error);
                 Command::RollBack
             }
-            Pending::Failed { step, error } => Command::Stop {
+            Pending::Failed { step, error, .. } => Command::Stop {
                 reason: format!("step {step} failed: {error}"),
             },
         };

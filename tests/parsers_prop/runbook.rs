@@ -141,7 +141,7 @@ proptest! {
         let old = line_at(text, at + 1).trim_start_matches("id = ").trim_matches('"').to_owned();
         let new = format!("renamed_{suffix}");
         let edited = replace_value(text, at, &basic_string(&new));
-        let referenced = [format!("step.{old}."), format!("steps.{old}."), format!("rollback = \"{old}\"")]
+        let referenced = [format!("step.{old}."), format!("steps.{old}."), format!("rollback = \"{old}\""), format!("back_to = \"{old}\"")]
             .iter()
             .any(|r| text.contains(r.as_str()));
         let found = problems(&edited)?;

@@ -394,6 +394,7 @@ fn orphan_step(n: usize, id: &str) -> PlannedStep {
         rollback_only: false,
         outputs: Vec::new(),
         for_each: None,
+        back_to: None,
     };
     PlannedStep {
         id: format!("revoke_orphan.{n}"),

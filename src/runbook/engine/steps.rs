@@ -52,20 +52,73 @@ impl Engine {
         by_operator: bool,
     ) -> Result<(), EngineError> {
         let title = self.render_text(planned.step.title.get_ref());
+        let stores = if by_operator {
+            self.covers(planned)
+        } else {
+            Vec::new()
+        };
         self.emit(EventKind::StepSkipped {
             step: planned.id.clone(),
             title,
             reason: reason.to_owned(),
             by_operator,
+            stores,
         })?;
         self.status.insert(planned.id.clone(), StepStatus::Skipped);
         if by_operator {
             self.skipped_by_operator.push(planned.id.clone());
-            let covered = self.covers(planned);
-            self.fold.ledger.skip(&covered, reason);
         }
         self.cursor += 1;
         Ok(())
+    }
+
+    /// Goes back from the failed step to its `back_to` step: the steps from there on are
+    /// open again and the stores they wrote unproven, so the walk writes and proves them
+    /// anew (the revoke's rule then waits for the new proof).
+    pub(crate) fn back(&mut self) -> Result<(), EngineError> {
+        let Some(back) = self.way_back() else {
+            return Err(EngineError::NotNow("back"));
+        };
+        let from = self.current()?.id;
+        let target = (self.steps.iter())
+            .position(|s| s.id == back.step)
+            .ok_or(EngineError::NotNow("back"))?;
+        let span = self.steps[target..=self.cursor].to_vec();
+        let reopened: Vec<String> = (span.iter())
+            .filter(|s| self.status.contains_key(&s.id))
+            .map(|s| s.id.clone())
+            .collect();
+        let mut stores: Vec<_> = span.iter().flat_map(|s| self.covers(s)).collect();
+        stores.sort();
+        stores.dedup();
+        self.emit(EventKind::WalkedBack {
+            from,
+            to: back.step,
+            reopened: reopened.clone(),
+            stores,
+        })?;
+        for id in &reopened {
+            self.status.remove(id);
+            self.skipped_by_operator.retain(|s| s != id);
+        }
+        self.cursor = target;
+        self.phase = Phase::Walking;
+        Ok(())
+    }
+
+    /// The step a failure of the step at the cursor may go back to: its `back_to`, when
+    /// that step ran in this session.
+    pub(crate) fn way_back(&self) -> Option<super::BackTo> {
+        if !matches!(self.phase, Phase::Failed(_)) || self.rolling_back {
+            return None;
+        }
+        let planned = self.steps.get(self.cursor)?;
+        let to = planned.step.back_to.as_ref()?.get_ref();
+        let target = self.steps[..self.cursor].iter().find(|s| s.id == *to)?;
+        (self.status.get(to) == Some(&StepStatus::Succeeded)).then(|| super::BackTo {
+            step: to.clone(),
+            title: self.render_text(target.step.title.get_ref()),
+        })
     }
 
     /// Runs one step's action and records the result.

@@ -68,6 +68,7 @@ impl App {
             Action::Cancel => {}
             Action::Skip => self.open_skip(),
             Action::Retry => return self.retry(),
+            Action::Back => return self.back(),
             Action::RollBack => match self.view.rollback_question() {
                 Ok(question) => self.ask(&question, Command::RollBack),
                 Err(refused) if self.view.under_way() => self.status = Some(refused),
@@ -153,9 +154,16 @@ impl App {
                     error: None,
                 });
             }
-            Some(Pending::Failed { .. }) => {
+            Some(Pending::Failed { back, .. }) => {
+                let back = back.as_ref().map_or(String::new(), |b| {
+                    format!(
+                        " · {} go back to “{}”",
+                        self.keymap.first_key(Action::Back),
+                        b.title
+                    )
+                });
                 self.status = Some(format!(
-                    "the step failed: {} retry · {} skip · {} roll back · {} abort",
+                    "the step failed: {} retry{back} · {} skip · {} roll back · {} abort",
                     self.keymap.first_key(Action::Retry),
                     self.keymap.first_key(Action::Skip),
                     self.keymap.first_key(Action::RollBack),
@@ -193,6 +201,22 @@ impl App {
         }
         self.status = Some("nothing to retry: no step has failed".to_owned());
         Vec::new()
+    }
+
+    pub(super) fn back(&mut self) -> Vec<Effect> {
+        match &self.view.pending {
+            Some(Pending::Failed { back: Some(_), .. }) => vec![Effect::Engine(Command::Back)],
+            Some(Pending::Failed { .. }) => {
+                self.status = Some(
+                    "this step offers no way back: retry, skip, roll back or abort".to_owned(),
+                );
+                Vec::new()
+            }
+            _ => {
+                self.status = Some("nothing to go back from: no step has failed".to_owned());
+                Vec::new()
+            }
+        }
     }
 
     pub(super) fn open_note(&mut self) {

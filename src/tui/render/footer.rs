@@ -110,8 +110,16 @@ fn keys(app: &App, theme: Theme) -> Vec<Span<'static>> {
             (Action::Quit, "quit"),
         ]
     };
+    let mut shown = shown.to_vec();
+    // The way back exists only while a failed step offers it.
+    if matches!(
+        app.view.pending,
+        Some(crate::runbook::engine::Pending::Failed { back: Some(_), .. })
+    ) {
+        shown.insert(3, (Action::Back, "back"));
+    }
     let mut spans = Vec::new();
-    for &(action, label) in shown {
+    for &(action, label) in &shown {
         let key = app.keymap.first_key(action);
         spans.push(Span::styled(format!(" {key}"), theme.key()));
         spans.push(Span::raw(format!(" {label} ")));

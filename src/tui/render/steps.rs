@@ -184,12 +184,22 @@ fn state_lines(app: &App, theme: Theme, step: &str) -> Vec<Line<'static>> {
             ),
             theme.key(),
         )),
-        Some(Pending::Failed { error, .. }) => {
+        Some(Pending::Failed { error, back, .. }) => {
             lines.push(Line::styled(format!("Failed: {error}"), theme.bad()));
             lines.push(Line::styled(
                 "Every store is as the last ✔ left it. Retry, skip (with a reason), roll back or abort.",
                 theme.warn(),
             ));
+            if let Some(back) = back {
+                lines.push(Line::styled(
+                    format!(
+                        "Or {} go back to “{}” and walk on from there.",
+                        app.keymap.first_key(crate::config::keymap::Action::Back),
+                        back.title
+                    ),
+                    theme.key(),
+                ));
+            }
         }
         _ if app.view.running.as_deref() == Some(step) => {
             lines.push(Line::styled("Running…", theme.warn()));
