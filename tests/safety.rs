@@ -533,3 +533,55 @@ async fn a_rollback_never_restores_over_someone_elses_vault_write() {
     let message = end_message(&s);
     assert!(message.contains("outside this session"), "{message}");
 }
+
+/// The operator's skip of a copy counts for the revoke's rule in a resumed session too:
+/// the skip is journaled with the stores it covers, so a process killed after it resumes
+/// with the skip in its ledger (before, the resumed revoke was refused for a GitHub copy
+/// "neither proven nor skipped").
+#[tokio::test]
+async fn an_operators_skip_survives_a_kill_and_a_resume() {
+    use common::crash::{doomed, kill_switch, resume, step_done, until_killed};
+    let sim = common::start(Scenario::InSync).await;
+    let dir = tempfile::tempdir().unwrap();
+    let runbook = keyturn::runbook::loader::embedded()
+        .unwrap()
+        .into_iter()
+        .find(|r| r.id() == ROTATION)
+        .unwrap();
+    let mut engine = doomed(
+        &sim,
+        &dir,
+        runbook.clone(),
+        kill_switch(step_done("propagate_github")),
+    );
+    until_killed(async {
+        loop {
+            let command = match engine.advance().await.unwrap() {
+                Pending::Confirm { step, .. } if step == "propagate_github" => Command::Skip {
+                    reason: "the CI copy is handled by the platform team".into(),
+                },
+                Pending::Confirm { .. } => Command::Confirm { typed: None },
+                other => return other,
+            };
+            engine.command(command).await.unwrap();
+        }
+    })
+    .await;
+    let old_github = sim.state().github_secret_value("HEROKU_API_KEY");
+    let mut resumed = resume(&sim, &dir, runbook).await.unwrap();
+    let pending = common::engine::confirm_all(&mut resumed).await;
+    assert_eq!(finished(&pending), Outcome::Completed, "{pending:?}");
+    let state = sim.state();
+    assert_eq!(
+        state.github_secret_value("HEROKU_API_KEY"),
+        old_github,
+        "the skipped copy was left alone"
+    );
+    let new = state.vault_value().unwrap();
+    for app in state.app_names() {
+        assert_eq!(
+            state.app_config_var(&app, "HEROKU_API_KEY"),
+            Some(new.clone())
+        );
+    }
+}

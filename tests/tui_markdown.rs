@@ -260,3 +260,31 @@ fn control_characters_never_reach_the_terminal() {
         ]
     );
 }
+
+/// The postmortem's timeline is a table: each row is a line of aligned columns under a
+/// bold header and a rule, never one run-on paragraph of pipes.
+#[test]
+fn a_table_renders_as_aligned_rows() {
+    let md = "#### Timeline (UTC)\n\n| time | step | result |\n|---|---|---|\n| 03:48:56 | drift detected | github-stale |\n| 03:49:03 | Confirm the `source` | ✔ valid |\n\nafter";
+    let text = to_text(md, true);
+    let out = lines(&text);
+    assert_eq!(
+        out,
+        [
+            "Timeline (UTC)",
+            "",
+            "time      step                result",
+            "──────────────────────────────────────────",
+            "03:48:56  drift detected      github-stale",
+            "03:49:03  Confirm the source  ✔ valid",
+            "",
+            "after",
+        ]
+    );
+    assert!(
+        style_of(&text, "time")
+            .add_modifier
+            .contains(Modifier::BOLD)
+    );
+    assert!(!out.iter().any(|l| l.contains('|')), "{out:#?}");
+}

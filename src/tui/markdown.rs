@@ -13,12 +13,15 @@ use pulldown_cmark::{Event, HeadingLevel, Options, Parser, Tag, TagEnd};
 use ratatui::style::{Color, Modifier, Style};
 use ratatui::text::{Line, Span, Text};
 
+mod table;
+
 /// Indentation of code block lines, after the container prefix.
 const CODE_INDENT: &str = "    ";
 
 /// Renders a step body. With `color == false` (`NO_COLOR`) only modifiers are used.
 pub fn to_text(markdown: &str, color: bool) -> Text<'static> {
-    let options = Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS;
+    let options =
+        Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TASKLISTS | Options::ENABLE_TABLES;
     let mut writer = Writer::new(Palette::new(color));
     for event in Parser::new_ext(markdown, options) {
         writer.event(event);
@@ -110,6 +113,8 @@ struct Writer {
     link: Option<OpenLink>,
     /// A block ended: the next block starts after a blank line.
     gap: bool,
+    /// An open table collects its cells until it ends.
+    table: Option<table::Table>,
 }
 
 impl Writer {
@@ -124,6 +129,7 @@ impl Writer {
             code: None,
             link: None,
             gap: false,
+            table: None,
         }
     }
 
@@ -155,8 +161,34 @@ impl Writer {
             Tag::Strong => self.styles.push(self.palette.strong),
             Tag::Strikethrough => self.styles.push(self.palette.strike),
             Tag::Link { dest_url, .. } => self.link_start(&dest_url),
+            Tag::Table(alignments) => {
+                self.block_start();
+                self.table = Some(table::Table::new(alignments));
+            }
+            Tag::TableHead => self.table.iter_mut().for_each(|t| t.row(true)),
+            Tag::TableRow => self.table.iter_mut().for_each(|t| t.row(false)),
+            Tag::TableCell => self.table.iter_mut().for_each(table::Table::cell),
             _ => {}
         }
+    }
+
+    /// The table is complete: lay it out, each row a line under the container prefixes.
+    fn table_end(&mut self) {
+        let Some(table) = self.table.take() else {
+            return;
+        };
+        for line in table.lines(self.palette.strong, self.palette.quote) {
+            self.open_line();
+            if let Some(spans) = self.current.as_mut() {
+                spans.extend(
+                    line.spans
+                        .into_iter()
+                        .map(|s| Span::styled(printable(s.content.into_owned()), s.style)),
+                );
+            }
+            self.end_line();
+        }
+        self.block_end();
     }
 
     fn end(&mut self, tag: TagEnd) {
@@ -180,6 +212,7 @@ impl Writer {
                 self.styles.pop();
             }
             TagEnd::Link => self.link_end(),
+            TagEnd::Table => self.table_end(),
             _ => {}
         }
     }
@@ -283,7 +316,9 @@ impl Writer {
     }
 
     fn text(&mut self, text: &str) {
-        if let Some(code) = self.code.as_mut() {
+        if let Some(table) = self.table.as_mut() {
+            table.text(text);
+        } else if let Some(code) = self.code.as_mut() {
             code.push_str(text);
         } else {
             self.push(text, None);
@@ -291,6 +326,9 @@ impl Writer {
     }
 
     fn inline_code(&mut self, code: &str) {
+        if let Some(table) = self.table.as_mut() {
+            return table.text(code);
+        }
         self.push(code, Some(self.palette.code));
     }
 
