@@ -163,10 +163,14 @@ async fn the_probe_key_proves_what_the_github_copy_holds_until_the_next_write() 
     let screen = h.screen(160, 48);
     assert!(screen.contains("STALE (probe)"), "{screen}");
     assert!(screen.contains("holds another"), "{screen}");
-    // Path B writes the secret: the probe then speaks of a value GitHub no longer holds.
+    // Path B writes the secret, and the verify step's probe proves it (see below); a
+    // write after that outdates the verdict: it speaks of a value GitHub may not hold.
     h.act(Action::Confirm);
     h.act(Action::Confirm);
     h.until("the runbook finished", finished).await;
+    let vault = h.sim.state().vault_value().unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    h.sim.state().set_github_secret("HEROKU_API_KEY", &vault);
     h.act(Action::Refresh);
     h.until("the probe is outdated by the write", |app| {
         probe_done(app) && app.panels.probe_verdict().is_none()
@@ -188,4 +192,35 @@ async fn the_probe_key_proves_what_the_github_copy_holds_until_the_next_write() 
     assert!(screen.contains("= vault (probe)"), "{screen}");
     assert!(screen.contains("holds the"), "{screen}");
     assert!(screen.contains("diagnosis: in-sync"), "{screen}");
+}
+
+/// The drift recovery's verify step probes GitHub's copy (a probe workflow is configured):
+/// its verdict reaches the GitHub panel and the activity log without the operator pressing
+/// the probe key, as every face tells the one fold's facts.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_verify_steps_probe_reaches_the_github_panel() {
+    let mut h = Harness::start(Scenario::GithubStale, None).await;
+    h.until_settled().await;
+    h.act(Action::Confirm);
+    h.act(Action::Confirm);
+    h.until("the runbook finished", finished).await;
+    h.until("the panels caught up", |app| {
+        app.panels.probe_verdict().is_some()
+            && app
+                .panels
+                .github
+                .value()
+                .is_some_and(|g| g.updated_at.is_some())
+    })
+    .await;
+    let verdict = h.app().panels.probe_verdict().cloned().unwrap();
+    assert_eq!(verdict.matches_vault, Some(true), "{verdict:?}");
+    let screen = h.screen(160, 48);
+    assert!(screen.contains("= vault (probe)"), "{screen}");
+    let log = &h.app().view.log;
+    assert!(
+        log.iter()
+            .any(|l| l.contains("probe run") && l.contains("equals the vault")),
+        "{log:?}"
+    );
 }

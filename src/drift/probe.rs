@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use rand::RngCore;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use error::ProbeError;
 pub use line::{Found, ProbeLine, find as find_line, is_nonce};
@@ -42,7 +42,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(300);
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(3);
 
 /// A fresh 128-bit random nonce, as 32 lowercase hex digits (the workflow checks the form).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct ProbeNonce(String);
 
@@ -191,8 +191,9 @@ impl ProbeReading {
     }
 }
 
-/// What a probe proved about the GitHub copy. Serializable: it holds no value.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// What a probe proved about the GitHub copy. Serializable (and journaled): it holds no
+/// value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProbeVerdict {
     pub workflow: String,
     pub nonce: ProbeNonce,

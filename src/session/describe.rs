@@ -80,6 +80,18 @@ fn diagnosis(kind: &EventKind) -> Option<String> {
 
 fn finding(kind: &EventKind) -> Option<String> {
     Some(match kind {
+        EventKind::GithubProbed { verdict, .. } => {
+            let held = match verdict.matches_vault {
+                _ if verdict.empty => "is empty",
+                Some(true) => "equals the vault's value",
+                Some(false) => "differs from the vault's value",
+                None => "could not be compared (the vault was unreadable)",
+            };
+            let account = verdict.account_status.map_or(String::new(), |s| {
+                format!("; its GET /account answered {s}")
+            });
+            format!("{}: GitHub's copy {held}{account}", verdict.run_label())
+        }
         EventKind::OldTokenAlreadyInvalid => {
             "the token in use already gets 401: nothing to capture or revoke".to_owned()
         }

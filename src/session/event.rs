@@ -140,6 +140,15 @@ pub enum EventKind {
         path: Option<String>,
         why: String,
     },
+    /// The probe workflow proved what GitHub's write-only copy holds (the verify step's
+    /// audit ran it): compared with the vault value of fingerprint `vault`, while GitHub's
+    /// secret was last written at `github_written`, so a face can tell when a later write
+    /// has outdated it.
+    GithubProbed {
+        verdict: crate::drift::ProbeVerdict,
+        vault: Option<Fingerprint>,
+        github_written: Option<DateTime<Utc>>,
+    },
     /// The latest run of the deploy workflow, as seen by the audit (the drift symptom).
     DeployObserved {
         workflow: String,

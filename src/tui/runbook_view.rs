@@ -48,7 +48,7 @@ pub struct RunbookView {
 }
 
 /// What an event means for the panels: which stores to re-read now.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Touched {
     Nothing,
     Vault,
@@ -56,6 +56,8 @@ pub enum Touched {
     App(String),
     /// An authorization was minted or revoked: every verdict may have changed.
     Verdicts,
+    /// The engine's audit probed GitHub's copy: the GitHub panel shows the verdict.
+    Probed(Box<super::panels::ProbeShown>),
 }
 
 impl RunbookView {
@@ -325,6 +327,16 @@ fn touched(kind: &EventKind) -> Touched {
         EventKind::AuthorizationCreated { .. } | EventKind::AuthorizationRevoked { .. } => {
             Touched::Verdicts
         }
+        EventKind::GithubProbed {
+            verdict,
+            vault,
+            github_written,
+        } => Touched::Probed(Box::new(super::panels::ProbeShown::Done {
+            report: crate::drift::ProbeReport::Proved(verdict.clone()),
+            vault: *vault,
+            github_written: *github_written,
+            at: verdict.probed_at,
+        })),
         _ => Touched::Nothing,
     }
 }

@@ -154,6 +154,13 @@ impl Engine {
             None => drift::audit(vendors, config, AuditOptions::default()).await,
         };
         self.observe_deploy(&audit)?;
+        if let Some(verdict) = audit.snapshot.probe.as_ref().and_then(|p| p.verdict()) {
+            self.emit(EventKind::GithubProbed {
+                verdict: verdict.clone(),
+                vault: audit.snapshot.vault.fingerprint,
+                github_written: audit.snapshot.github.updated_at,
+            })?;
+        }
         let github_stale = matches!(
             audit.diagnosis,
             drift::Diagnosis::GithubStale { .. }

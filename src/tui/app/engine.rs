@@ -14,7 +14,13 @@ impl App {
     pub(super) fn engine(&mut self, message: FromEngine) -> Vec<Effect> {
         let refused = matches!(message, FromEngine::Refused(_));
         let arrived_pending = matches!(message, FromEngine::Pending { .. });
-        let touched = self.view.apply(message);
+        let touched = match self.view.apply(message) {
+            Touched::Probed(shown) => {
+                self.panels.probe = Some(*shown);
+                Touched::Nothing
+            }
+            touched => touched,
+        };
         let mut effects = touched_effects(touched, &self.panels);
         if refused {
             self.show_refusal();
@@ -109,7 +115,8 @@ impl App {
 
 fn touched_effects(touched: Touched, panels: &Panels) -> Vec<Effect> {
     match touched {
-        Touched::Nothing => Vec::new(),
+        // The probe's verdict was put on the panel where it arrived.
+        Touched::Nothing | Touched::Probed(_) => Vec::new(),
         Touched::Vault => vec![Effect::Refresh(Some(StoreId::Vault))],
         Touched::Github => vec![Effect::Refresh(Some(StoreId::Github))],
         Touched::App(app) => panels
