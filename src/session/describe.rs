@@ -201,12 +201,14 @@ fn session(kind: &EventKind) -> Option<(Topic, String)> {
         EventKind::OperatorNote { kind, text } => {
             (Topic::Note, format!("note ({}): {text}", note_name(*kind)))
         }
-        EventKind::SessionFinished { outcome, message } => (
-            Topic::End,
-            format!("finished ({}): {message}", outcome_name(*outcome)),
-        ),
+        EventKind::SessionFinished { outcome, message } => (Topic::End, ending(*outcome, message)),
         _ => return None,
     })
+}
+
+/// How the end of a session reads, on every face (the finished screen quotes it too).
+pub fn ending(outcome: Outcome, message: &str) -> String {
+    format!("finished ({}): {message}", outcome_name(outcome))
 }
 
 /// How an outcome reads, on every face.

@@ -84,7 +84,7 @@ pub async fn run(
 
 fn farewell(session: &Session) -> String {
     let view = &session.app.view;
-    match (&view.session, view.outcome) {
+    match (&view.session(), view.outcome) {
         (Some(id), Some(outcome)) => format!(
             "keyturn: session {id} {}.",
             runbook_view::outcome_name(outcome)

@@ -22,9 +22,6 @@ pub struct RunbookView {
     pub pending: Option<Pending>,
     /// The last result line of each step (`✔ summary`, `✖ error`, `skipped: reason`).
     pub results: BTreeMap<String, String>,
-    pub diagnosis: Option<crate::drift::DiagnosisKind>,
-    pub path: Option<String>,
-    pub session: Option<String>,
     pub journal: Option<PathBuf>,
     pub outcome: Option<Outcome>,
     /// The engine refused the last command (shown once in the modal or status line).
@@ -35,8 +32,6 @@ pub struct RunbookView {
     pub postmortem: Option<(PathBuf, String)>,
     /// Where the runbook's `write_postmortem` step wrote (its journaled `path` output).
     pub postmortem_written: Option<PathBuf>,
-    /// The kinds of operator notes given so far.
-    pub notes: Vec<NoteKind>,
     /// Recent one-line facts, newest last (the activity log under the step).
     pub log: Vec<String>,
     /// Steps that succeeded in finding something wrong (the vault copy rejected): shown
@@ -70,6 +65,30 @@ impl RunbookView {
         }
     }
 
+    /// The session's id, once it started.
+    pub fn session(&self) -> Option<String> {
+        let id = &self.fold.summary.session;
+        (!id.is_empty()).then(|| id.clone())
+    }
+
+    /// The first audit's diagnosis: what the session's conditions branch on.
+    pub fn first_diagnosis(&self) -> Option<crate::drift::DiagnosisKind> {
+        self.fold.journaled.diagnosis
+    }
+
+    /// The recovery path this drift recovery has taken so far, from what it wrote (a
+    /// rotation takes no recovery path).
+    pub fn path_taken(&self) -> Option<crate::drift::RecoveryPath> {
+        let drift =
+            self.fold.summary.kind == Some(crate::session::event::RunbookKind::DriftRecovery);
+        drift.then(|| self.fold.summary.path_taken()).flatten()
+    }
+
+    /// True once the operator gave a note of this kind.
+    pub fn has_note(&self, kind: NoteKind) -> bool {
+        self.fold.summary.notes.iter().any(|(k, _)| *k == kind)
+    }
+
     /// True while the engine may still change a store.
     pub fn under_way(&self) -> bool {
         self.runbook.is_some() && self.outcome.is_none() && self.broken.is_none()
@@ -97,13 +116,6 @@ impl RunbookView {
         self.log_line(event);
         self.fold.take(event);
         match &event.kind {
-            EventKind::SessionStarted { session, .. } => self.session = Some(session.clone()),
-            EventKind::Diagnosed {
-                diagnosis, path, ..
-            } => {
-                self.diagnosis = Some(*diagnosis);
-                self.path.clone_from(path);
-            }
             EventKind::StepStarted { step, .. } => {
                 self.running = Some(step.clone());
                 self.pending = None;
@@ -131,7 +143,6 @@ impl RunbookView {
                     self.set_status(step, StepStatus::Succeeded, format!("✔ {summary}"));
                 }
             }
-            EventKind::OperatorNote { kind, .. } => self.notes.push(*kind),
             EventKind::StepFailed { step, error, .. } => {
                 self.set_status(step, StepStatus::Failed, format!("✖ {error}"));
             }

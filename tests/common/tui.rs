@@ -238,7 +238,7 @@ impl Harness {
         for (_, panel) in &mut app.panels.apps {
             fresh(panel, now);
         }
-        app.view.session = Some("20261124T120000Z-abcdef".into());
+        app.view.fold.summary.session = "20261124T120000Z-abcdef".into();
         app.view.journal = Some("/state/sessions/20261124T120000Z-abcdef.jsonl".into());
         // The postmortem's file name carries today's date, and a narrow screen may wrap it
         // where the date filter cannot see it whole: pin it.

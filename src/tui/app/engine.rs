@@ -84,7 +84,7 @@ impl App {
             == Some(crate::session::event::RunbookKind::DriftRecovery);
         drift
             && matches!(
-                self.view.diagnosis,
+                self.view.first_diagnosis(),
                 Some(DiagnosisKind::InSync | DiagnosisKind::NothingValid)
             )
     }
@@ -98,7 +98,7 @@ impl App {
             .map(|at| (self.now - at).num_days());
         let cadence = crate::drift::ROTATION_CADENCE_DAYS;
         let why = match age {
-            _ if self.view.diagnosis == Some(DiagnosisKind::NothingValid) => {
+            _ if self.view.first_diagnosis() == Some(DiagnosisKind::NothingValid) => {
                 "No copy validates, not even the vault's: a new token must be minted. The rotation mints one, stores and spreads it; there is nothing to revoke.".to_owned()
             }
             Some(days) if days > cadence => format!(

@@ -116,7 +116,7 @@ impl App {
     pub(super) fn ask_quit(&mut self) -> Vec<Effect> {
         if self.view.under_way() && !matches!(self.modal, Some(Modal::Quit { .. })) {
             self.modal = Some(Modal::Quit {
-                session: self.view.session.clone(),
+                session: self.view.session(),
                 running: self.view.running.clone(),
             });
             return Vec::new();
@@ -224,7 +224,7 @@ impl App {
             self.status = Some("notes belong to a runbook session; none has started".to_owned());
             return;
         }
-        let kind = if self.view.notes.contains(&NoteKind::RootCause) {
+        let kind = if self.view.has_note(NoteKind::RootCause) {
             NoteKind::Followup
         } else {
             NoteKind::RootCause

@@ -43,7 +43,7 @@ fn facts(app: &App, theme: Theme) -> Vec<Span<'static>> {
     // The newest readings decide (the drift audit's rules on the panels); until every
     // panel has one, the session's first audit, marked as such.
     let live = app.live_diagnosis().map(|d| d.kind());
-    let at_start = app.view.diagnosis;
+    let at_start = app.view.first_diagnosis();
     let diagnosis = match (live, at_start) {
         (Some(now), Some(start)) if now != start => format!("{now} (at the start: {start})"),
         (Some(now), _) => now.to_string(),
@@ -54,11 +54,9 @@ fn facts(app: &App, theme: Theme) -> Vec<Span<'static>> {
         Span::styled(" diagnosis: ", theme.dim()),
         Span::styled(diagnosis, theme.title()),
     ];
-    // The path the runbook takes, while it takes it.
-    if let Some(path) = (app.view.path.as_ref()).filter(|p| {
-        app.view.under_way() && at_start.map(crate::drift::DiagnosisKind::name) != Some(p.as_str())
-    }) {
-        spans.push(Span::raw(format!(" · {path}")));
+    // The path the runbook is taking, from what it wrote, while it takes it.
+    if let Some(path) = app.view.path_taken().filter(|_| app.view.under_way()) {
+        spans.push(Span::raw(format!(" · {}", path.id())));
     }
     spans.push(Span::styled(
         format!(" · rate: heroku {}", budget(app.panels.heroku_rate)),

@@ -238,16 +238,13 @@ fn finished(
 ) -> (String, Text<'static>) {
     let title = format!("Finished: {}", outcome_name(outcome));
     let mut lines = Vec::new();
-    let message = app.view.log.iter().rev().find(|l| l.contains("finished ("));
-    if let Some(message) = message {
-        lines.push(Line::raw(message.clone()));
+    if let Some((_, outcome, message)) = &app.view.fold.summary.finished {
+        lines.push(Line::raw(crate::session::describe::ending(
+            *outcome, message,
+        )));
     }
     lines.push(Line::raw(resume_hint(app)));
-    let owed = app
-        .view
-        .session
-        .as_ref()
-        .filter(|_| app.view.postmortem_owed());
+    let owed = app.view.session().filter(|_| app.view.postmortem_owed());
     if let Some(session) = owed {
         lines.push(Line::raw(format!(
             "No postmortem was written: `keyturn postmortem {session}` writes it from the journal, marked unresolved."
@@ -273,7 +270,7 @@ fn finished(
 }
 
 fn resume_hint(app: &App) -> String {
-    match (&app.view.session, &app.view.journal) {
+    match (&app.view.session(), &app.view.journal) {
         (Some(session), Some(journal)) => format!(
             "Session {session} · journal {} · {}.",
             journal.display(),
