@@ -8,6 +8,7 @@
 
 pub mod diagnosis;
 pub mod github_copy;
+pub mod observe;
 pub mod probe;
 pub mod snapshot;
 
@@ -82,16 +83,17 @@ pub async fn audit(vendors: &Vendors, config: &Config, options: AuditOptions) ->
     let width = options.concurrency.max(1);
     let values = async {
         let (vault, apps) = tokio::join!(
-            read_vault(vendors, name),
+            observe::vault(vendors, name),
             read_apps(vendors, config.heroku.apps.names(), name, width)
         );
         let checked = validate_all(vendors, vault_token(&vault), &apps, width).await;
         (vault, apps, checked)
     };
+    let logs = observe::DeployLogs::default();
     let ((vault, apps, checked), github, deploy) = tokio::join!(
         values,
-        observe_github(vendors, name),
-        observe_deploy(vendors, &config.github.deploy_workflow, name)
+        observe::github(vendors, name),
+        observe::deploy(vendors, &config.github.deploy_workflow, name, &logs)
     );
     let vault_copy = vault_copy(&vault, &checked);
     let vault_fp = vault_copy.fingerprint;
@@ -144,14 +146,6 @@ fn vault_token(vault: &Result<Option<VaultSecret>, VendorError>) -> Option<&Toke
     vault.as_ref().ok()?.as_ref().map(|s| &s.secret_value)
 }
 
-async fn read_vault(vendors: &Vendors, name: &str) -> Result<Option<VaultSecret>, VendorError> {
-    match vendors.vault.read_secret(name).await {
-        Ok(secret) => Ok(Some(secret)),
-        Err(err) if err.is_not_found() => Ok(None),
-        Err(err) => Err(err),
-    }
-}
-
 /// Reads every app's config var, `width` at a time, back in config order.
 async fn read_apps(
     vendors: &Vendors,
@@ -160,14 +154,7 @@ async fn read_apps(
     width: usize,
 ) -> Vec<(String, Read)> {
     let mut reads: Vec<(usize, String, Read)> = stream::iter(apps.iter().enumerate())
-        .map(|(i, app)| async move {
-            let read = vendors
-                .heroku
-                .config_vars(app)
-                .await
-                .map(|vars| vars.get(name).cloned().filter(|t| !t.is_empty()));
-            (i, app.clone(), read)
-        })
+        .map(|(i, app)| async move { (i, app.clone(), observe::app(vendors, app, name).await) })
         .buffer_unordered(width)
         .collect()
         .await;
@@ -226,14 +213,7 @@ fn vault_copy(vault: &Result<Option<VaultSecret>, VendorError>, checked: &Checke
     }
 }
 
-/// A copy whose store was read and holds no such key.
-pub(crate) fn absent(store: Store, evidence: Evidence) -> Copy {
-    Copy {
-        absent: true,
-        evidence: Some(evidence),
-        ..Copy::unreadable(store, "not set".to_owned())
-    }
-}
+pub(crate) use observe::absent;
 
 fn app_copy(app: &str, read: &Read, vault: Option<Fingerprint>, checked: &Checked) -> Copy {
     let store = Store::HerokuApp {
@@ -256,72 +236,7 @@ fn app_copy(app: &str, read: &Read, vault: Option<Fingerprint>, checked: &Checke
     }
 }
 
-/// GitHub's copy: metadata only.
-async fn observe_github(vendors: &Vendors, name: &str) -> Copy {
-    let Some(github) = &vendors.github else {
-        return Copy::unreadable(
-            Store::Github,
-            "no GitHub credential (set GH_TOKEN)".to_owned(),
-        );
-    };
-    match github.secret(name).await {
-        Ok(meta) => Copy {
-            updated_at: Some(meta.updated_at),
-            error: None,
-            evidence: Some(Evidence::Metadata),
-            ..Copy::unreadable(Store::Github, String::new())
-        },
-        Err(err) if err.is_not_found() => absent(Store::Github, Evidence::Metadata),
-        Err(err) => Copy::unreadable(Store::Github, err.to_string()),
-    }
-}
-
-/// The latest deploy run and, if it failed, whether a failed job's log names the token.
-async fn observe_deploy(
-    vendors: &Vendors,
-    workflow: &str,
-    name: &str,
-) -> Result<Option<DeployRun>, String> {
-    let Some(github) = &vendors.github else {
-        return Ok(None);
-    };
-    let Some(run) = github
-        .latest_run(workflow)
-        .await
-        .map_err(|e| e.to_string())?
-    else {
-        return Ok(None);
-    };
-    let invalid = run.failed() && failed_with_invalid_token(github, run.id, name).await;
-    Ok(Some(DeployRun {
-        workflow: workflow.to_owned(),
-        run_id: run.id,
-        status: run.status,
-        conclusion: run.conclusion,
-        created_at: run.created_at,
-        html_url: run.html_url,
-        failed_with_invalid_token: invalid,
-    }))
-}
-
-/// True when a failed job of deploy run `run_id` logged that the token `name` is invalid
-/// (the TUI's GitHub poller asks it once per failed run).
-pub async fn failed_with_invalid_token(
-    github: &crate::vendors::GithubClient,
-    run_id: u64,
-    name: &str,
-) -> bool {
-    let Ok(jobs) = github.run_jobs(run_id).await else {
-        return false;
-    };
-    let failed = jobs
-        .iter()
-        .filter(|j| j.conclusion.as_deref() == Some("failure"));
-    let logs = futures::future::join_all(failed.map(|j| github.job_logs(j.id))).await;
-    logs.into_iter()
-        .flatten()
-        .any(|log| log.contains(&format!("token provided to {name} is invalid")))
-}
+pub use observe::failed_with_invalid_token;
 
 fn tokens(
     vault: Result<Option<VaultSecret>, VendorError>,

@@ -19,6 +19,7 @@ use tokio::task::JoinHandle;
 use super::panels::{
     Account, AppReading, DeployReading, GithubReading, Reading, StoreId, VaultReading,
 };
+use crate::drift::observe;
 use crate::secret::{Fingerprint, Token};
 use crate::vendors::{RateBudget, Validation, Vendors};
 
@@ -90,7 +91,7 @@ struct Ctx {
     workflow: String,
     verdicts: Verdicts,
     /// Failed deploy runs and whether their logs named the token invalid.
-    runs: Arc<Mutex<HashMap<u64, bool>>>,
+    logs: Arc<crate::drift::observe::DeployLogs>,
     tx: mpsc::UnboundedSender<PollEvent>,
 }
 
@@ -106,7 +107,7 @@ pub fn spawn(
         secret: config.secret.name.to_string(),
         workflow: config.github.deploy_workflow.clone(),
         verdicts: Arc::default(),
-        runs: Arc::default(),
+        logs: Arc::default(),
         tx,
     };
     let apps = config.heroku.apps.names();
@@ -212,83 +213,56 @@ async fn read(ctx: &Ctx, store: StoreId, app: Option<&str>) -> Reading {
     }
 }
 
+// Each store is read by drift's own observer (`drift::observe`), as the audit reads it;
+// only the readings' shape and the verdict cache are the panels' own.
+
 async fn read_vault(ctx: &Ctx) -> Result<VaultReading, String> {
-    match ctx.vendors.vault.read_secret(&ctx.secret).await {
-        Ok(secret) => {
-            let account = verdict(ctx, &secret.secret_value, true).await;
-            Ok(VaultReading {
-                fingerprint: Some(secret.secret_value.fingerprint()),
-                version: Some(secret.version),
-                updated_at: secret.updated_at.or(secret.created_at),
-                account: Some(account),
-            })
-        }
-        Err(err) if err.is_not_found() => Ok(VaultReading {
+    let secret = observe::vault(&ctx.vendors, &ctx.secret)
+        .await
+        .map_err(|e| e.to_string())?;
+    let Some(secret) = secret else {
+        return Ok(VaultReading {
             fingerprint: None,
             version: None,
             updated_at: None,
             account: None,
-        }),
-        Err(err) => Err(err.to_string()),
-    }
+        });
+    };
+    let account = verdict(ctx, &secret.secret_value, true).await;
+    Ok(VaultReading {
+        fingerprint: Some(secret.secret_value.fingerprint()),
+        version: Some(secret.version),
+        updated_at: secret.updated_at.or(secret.created_at),
+        account: Some(account),
+    })
 }
 
 async fn read_github(ctx: &Ctx) -> Result<GithubReading, String> {
-    let Some(github) = &ctx.vendors.github else {
-        return Err("no GitHub credential (set GH_TOKEN)".to_owned());
-    };
-    let (secret, run) = tokio::join!(github.secret(&ctx.secret), github.latest_run(&ctx.workflow));
-    let updated_at = match secret {
-        Ok(meta) => Some(meta.updated_at),
-        Err(err) if err.is_not_found() => None,
-        Err(err) => return Err(err.to_string()),
-    };
-    let deploy = match run.map_err(|e| e.to_string())? {
-        None => None,
-        Some(run) => {
-            let invalid = run.failed() && invalid_token_logged(ctx, github, run.id).await;
-            Some(DeployReading {
-                run_id: run.id,
-                status: run.status.map(clean),
-                conclusion: run.conclusion.map(clean),
-                created_at: run.created_at,
-                failed_with_invalid_token: invalid,
-            })
-        }
-    };
-    Ok(GithubReading { updated_at, deploy })
-}
-
-/// Whether failed run `run_id` logged the invalid-token message: read once per run (a
-/// finished run's logs do not change), as the drift audit reads it.
-async fn invalid_token_logged(
-    ctx: &Ctx,
-    github: &crate::vendors::GithubClient,
-    run_id: u64,
-) -> bool {
-    let known = ctx
-        .runs
-        .lock()
-        .ok()
-        .and_then(|runs| runs.get(&run_id).copied());
-    if let Some(invalid) = known {
-        return invalid;
+    let (copy, run) = tokio::join!(
+        observe::github(&ctx.vendors, &ctx.secret),
+        observe::deploy(&ctx.vendors, &ctx.workflow, &ctx.secret, &ctx.logs)
+    );
+    if copy.is_unreadable() {
+        return Err(copy.error.unwrap_or_default());
     }
-    let invalid = crate::drift::failed_with_invalid_token(github, run_id, &ctx.secret).await;
-    if let Ok(mut runs) = ctx.runs.lock() {
-        runs.insert(run_id, invalid);
-    }
-    invalid
+    let deploy = run?.map(|run| DeployReading {
+        run_id: run.run_id,
+        status: run.status.map(clean),
+        conclusion: run.conclusion.map(clean),
+        created_at: run.created_at,
+        failed_with_invalid_token: run.failed_with_invalid_token,
+    });
+    Ok(GithubReading {
+        updated_at: copy.updated_at,
+        deploy,
+    })
 }
 
 async fn read_app(ctx: &Ctx, app: &str) -> Result<AppReading, String> {
-    let vars = ctx
-        .vendors
-        .heroku
-        .config_vars(app)
+    let token = observe::app(&ctx.vendors, app, &ctx.secret)
         .await
         .map_err(|e| e.to_string())?;
-    let Some(token) = vars.get(&ctx.secret).filter(|t| !t.is_empty()) else {
+    let Some(token) = token else {
         return Ok(AppReading {
             fingerprint: None,
             account: None,
@@ -296,7 +270,7 @@ async fn read_app(ctx: &Ctx, app: &str) -> Result<AppReading, String> {
     };
     Ok(AppReading {
         fingerprint: Some(token.fingerprint()),
-        account: Some(verdict(ctx, token, false).await),
+        account: Some(verdict(ctx, &token, false).await),
     })
 }
 
