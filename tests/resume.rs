@@ -123,7 +123,8 @@ fn assert_rotated(k: &Killed, case: &str) {
     assert_eq!(lines, 1, "{case}: one audit line: {audit}");
     assert!(
         audit.contains(&live[0].id),
-        "{case}: audit names the new id"
+        "{case}: audit names the new id {}: {audit}",
+        live[0].id
     );
     assert_no_token_in(k, case);
 }

@@ -438,3 +438,25 @@ async fn a_wrong_paste_is_mended_by_going_back_to_the_copy_step() {
     let vault = h.sim.state().vault_value().unwrap();
     common::engine::assert_every_copy_is(&h.sim.state(), &vault);
 }
+
+/// The TUI's pollers, its engine and the probe share one set of vendor clients: a whole
+/// recovery (panels polled, Path B written, the verify audit and its probe) logs in to
+/// the vault once, not once per client.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_set_of_vendor_clients_logs_in_to_the_vault_once() {
+    let mut h = Harness::start(Scenario::GithubStale, None).await;
+    h.until_settled().await;
+    h.act(Action::Confirm);
+    h.act(Action::Confirm);
+    h.until("finished", finished).await;
+    h.act(Action::Refresh);
+    h.until_settled().await;
+    let logins = h
+        .sim
+        .state()
+        .requests()
+        .iter()
+        .filter(|r| r.method == "POST" && r.path.ends_with("/universal-auth/login"))
+        .count();
+    assert_eq!(logins, 1);
+}

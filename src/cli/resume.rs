@@ -174,7 +174,7 @@ async fn resume_engine(
     let walk_args = walk_args(args, &State::of(&events).journaled.runbook);
     let runbook = run::find_runbook(&walk_args)?;
     let deps = EngineDeps {
-        vendors: Vendors::connect(&config, creds)?,
+        vendors: std::sync::Arc::new(Vendors::connect(&config, creds)?),
         journal: Journal::continue_session(&path, &config)?,
         config,
         clipboard: Box::new(NoClipboard),

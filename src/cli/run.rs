@@ -154,7 +154,7 @@ fn build(
     config: Config,
     creds: &Credentials,
 ) -> anyhow::Result<Engine> {
-    let vendors = Vendors::connect(&config, creds)?;
+    let vendors = std::sync::Arc::new(Vendors::connect(&config, creds)?);
     let dir = match &args.sessions_dir {
         Some(dir) => dir.clone(),
         None => journal::sessions_dir()?,

@@ -182,7 +182,7 @@ fn open_in(
     creds: &Credentials,
     options: TuiOptions,
 ) -> u8 {
-    match rt.block_on(crate::tui::run(config, creds.clone(), options)) {
+    match rt.block_on(crate::tui::run(config, creds, options)) {
         Ok(farewell) => {
             outln!("{farewell}");
             exit::OK

@@ -48,7 +48,8 @@ pub type Observer = Box<dyn FnMut(&Event) + Send + Sync>;
 /// Everything the engine needs from outside.
 pub struct EngineDeps {
     pub config: Config,
-    pub vendors: Vendors,
+    /// Shared (the TUI's pollers read with the same clients: one login, one rate budget).
+    pub vendors: std::sync::Arc<Vendors>,
     pub clipboard: Box<dyn Clipboard>,
     pub journal: Journal,
     /// Walk against live reads, preview every write, write nothing.

@@ -44,7 +44,7 @@ pub struct TuiOptions {
 /// exit. Returns the line to print once the normal screen is back.
 pub async fn run(
     config: Config,
-    creds: Credentials,
+    creds: &Credentials,
     options: TuiOptions,
 ) -> anyhow::Result<String> {
     if let Some(path) = &options.log_file {

@@ -43,8 +43,9 @@ pub struct SessionOptions {
 pub struct Session {
     pub app: App,
     config: Config,
-    creds: Credentials,
     options: SessionOptions,
+    /// The session's one set of vendor clients.
+    vendors: Arc<Vendors>,
     pollers: Pollers,
     worker: Option<Worker>,
     poll_tx: mpsc::UnboundedSender<PollEvent>,
@@ -57,7 +58,7 @@ impl Session {
     /// Connects the pollers and starts the first runbook. Call inside a tokio runtime.
     pub fn start(
         config: Config,
-        creds: Credentials,
+        creds: &Credentials,
         options: SessionOptions,
         clipboard: Option<ClipboardHandle>,
     ) -> anyhow::Result<Session> {
@@ -75,23 +76,27 @@ impl Session {
     /// The app and the pollers, no runbook yet.
     fn connect(
         config: Config,
-        creds: Credentials,
+        creds: &Credentials,
         mut options: SessionOptions,
         clipboard: Option<ClipboardHandle>,
     ) -> anyhow::Result<Session> {
         // Every engine of this session shares one switch, so an abort can stop a watch.
         options.follow.stop.get_or_insert_with(WatchStop::default);
-        let vendors = Arc::new(Vendors::connect_with(&config, &creds, &options.http)?);
+        // One set of clients for the whole session: the pollers, every engine and the
+        // probe share them (one vault login, one rate budget on the footer, warm
+        // connections). Each engine runs on its own thread and runtime; a connection it
+        // opened dies with that runtime and the pool then opens a new one.
+        let vendors = Arc::new(Vendors::connect_with(&config, creds, &options.http)?);
         let (poll_tx, poll_rx) = mpsc::unbounded_channel();
         let (engine_tx, engine_rx) = mpsc::unbounded_channel();
         let mut app = App::new(&config, vendors.github.is_some());
         app.clipboard = clipboard;
-        let pollers = pollers::spawn(vendors, &config, options.refresh, poll_tx.clone());
+        let pollers = pollers::spawn(vendors.clone(), &config, options.refresh, poll_tx.clone());
         Ok(Session {
             app,
             config,
-            creds,
             options,
+            vendors,
             pollers,
             worker: None,
             poll_tx,
@@ -106,7 +111,7 @@ impl Session {
     /// step, appending to the same journal.
     pub async fn resume(
         config: Config,
-        creds: Credentials,
+        creds: &Credentials,
         options: SessionOptions,
         clipboard: Option<ClipboardHandle>,
         journal_path: &std::path::Path,
@@ -121,7 +126,7 @@ impl Session {
         })?;
         let mut session = Session::connect(config, creds, options, clipboard)?;
         let journal = Journal::continue_session(journal_path, &session.config)?;
-        let mut deps = session.deps(journal)?;
+        let mut deps = session.deps(journal);
         deps.dry_run = false;
         let engine = crate::runbook::engine::Engine::resume(runbook.clone(), deps, &events).await?;
         session.app.view = RunbookView::start(runbook, journal_path.to_owned());
@@ -171,14 +176,14 @@ impl Session {
             Some(dir) => dir.clone(),
             None => journal::sessions_dir()?,
         };
-        let deps = self.deps(Journal::start_session(&dir, &self.config)?)?;
+        let deps = self.deps(Journal::start_session(&dir, &self.config)?);
         Ok(Engine::new(runbook, deps))
     }
 
-    fn deps(&mut self, journal: Journal) -> anyhow::Result<EngineDeps> {
-        Ok(EngineDeps {
+    fn deps(&mut self, journal: Journal) -> EngineDeps {
+        EngineDeps {
             config: self.config.clone(),
-            vendors: Vendors::connect_with(&self.config, &self.creds, &self.options.http)?,
+            vendors: self.vendors.clone(),
             clipboard: (self.options.clipboard)(),
             journal,
             dry_run: self.options.dry_run,
@@ -186,7 +191,7 @@ impl Session {
             github_write: None,
             observer: Some(worker::observer(self.engine_tx.clone())),
             follow: self.options.follow.clone(),
-        })
+        }
     }
 
     /// The next message from a poller or the engine (`None` once both are gone).
@@ -299,14 +304,7 @@ impl Session {
         request.interval = self.options.follow.interval;
         // The audit's futures cannot move between threads (rustc #102211), so the probe
         // runs as the engine does: on its own thread and runtime, with its own clients.
-        let vendors = match Vendors::connect_with(&self.config, &self.creds, &self.options.http) {
-            Ok(vendors) => vendors,
-            Err(err) => {
-                self.app.status = Some(format!("cannot probe: {err}"));
-                self.app.panels.probe = None;
-                return;
-            }
-        };
+        let vendors = self.vendors.clone();
         let (config, tx) = (self.config.clone(), self.poll_tx.clone());
         let spawned = std::thread::Builder::new()
             .name("keyturn-probe".into())
@@ -337,7 +335,7 @@ impl Session {
 
 /// The probe task: a fresh audit beside one probe run; stages and the end as poll events.
 async fn run_probe(
-    vendors: Vendors,
+    vendors: Arc<Vendors>,
     config: Config,
     request: crate::drift::ProbeRequest,
     tx: mpsc::UnboundedSender<PollEvent>,

@@ -84,7 +84,9 @@ pub fn deps(
     let mut config = sim.config();
     config.postmortem.dir = dir.path().join("postmortems");
     config.audit.path = dir.path().join("audit.jsonl");
-    let vendors = Vendors::connect_with(&config, &sim.keyturn_credentials(), &fast_http()).unwrap();
+    let vendors = std::sync::Arc::new(
+        Vendors::connect_with(&config, &sim.keyturn_credentials(), &fast_http()).unwrap(),
+    );
     EngineDeps {
         config,
         vendors,

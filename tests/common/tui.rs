@@ -48,7 +48,7 @@ impl Harness {
         let (options, clipboard, handle) = session_options(&dir, runbook);
         let session = Session::start(
             config_in(&sim, &dir),
-            sim.keyturn_credentials(),
+            &sim.keyturn_credentials(),
             options,
             Some(handle),
         )
@@ -72,7 +72,7 @@ impl Harness {
         let (options, clipboard, handle) = session_options(&dir, None);
         let session = Box::pin(Session::resume(
             config_in(&sim, &dir),
-            sim.keyturn_credentials(),
+            &sim.keyturn_credentials(),
             options,
             Some(handle),
             &journal,
