@@ -164,7 +164,10 @@ fn open_in(
     creds: &Credentials,
     options: TuiOptions,
 ) -> u8 {
-    print_ending(rt.block_on(crate::tui::run(config, creds.clone(), options)).result)
+    print_ending(
+        rt.block_on(crate::tui::run(config, creds.clone(), options))
+            .result,
+    )
 }
 
 fn print_ending(result: anyhow::Result<String>) -> u8 {

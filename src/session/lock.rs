@@ -58,7 +58,9 @@ impl SessionLock {
 /// that only looks interrupted in its journal may be running in another terminal.
 pub fn live_holder(dir: &Path, session: &str) -> Option<String> {
     let needle = format!("session {session},");
-    live_holders(dir).into_iter().find(|h| h.starts_with(&needle))
+    live_holders(dir)
+        .into_iter()
+        .find(|h| h.starts_with(&needle))
 }
 
 /// The lines of every lock in `dir` a live process holds ("session ID, pid N, since …"):

@@ -89,7 +89,11 @@ impl Control {
             .unwrap_or_default();
         let want = self.nonce.as_bytes();
         given.len() == want.len()
-            && given.iter().zip(want).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+            && given
+                .iter()
+                .zip(want)
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
     }
 }
 
@@ -115,7 +119,11 @@ pub(crate) fn routes(control: &Control, credentials: &SimCredentials, state: &Si
 }
 
 /// Middleware on every listener: the request is activity.
-pub(crate) async fn touch(State(control): State<Control>, request: Request, next: Next) -> Response {
+pub(crate) async fn touch(
+    State(control): State<Control>,
+    request: Request,
+    next: Next,
+) -> Response {
     control.touch();
     next.run(request).await
 }

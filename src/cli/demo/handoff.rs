@@ -182,7 +182,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let h = handoff();
         h.write(dir.path()).unwrap();
-        let mode = std::fs::metadata(dir.path().join(FILE)).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.path().join(FILE))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
         assert_eq!(Handoff::read(dir.path()).unwrap(), Some(h.clone()));
         assert!(!format!("{h:?}").contains("n0nce"));

@@ -12,6 +12,7 @@ pub mod child;
 pub mod handoff;
 pub mod remote;
 
+use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -83,6 +84,10 @@ fn folder(args: &DemoArgs) -> anyhow::Result<PathBuf> {
 
 /// A new demo: any earlier simulator of this folder stopped first, a new one started.
 fn fresh(args: &DemoArgs, dir: &Path, rt: &tokio::runtime::Runtime) -> u8 {
+    // Before any simulator starts: without a screen it would only wait out its idle timeout.
+    if let Err(why) = need_terminal() {
+        return bad_input(why);
+    }
     if let Err(why) = rt.block_on(stop_earlier(dir)) {
         return bad_input(&why);
     }
@@ -127,10 +132,21 @@ fn resume(args: &DemoArgs, dir: &Path, session: &str, rt: &tokio::runtime::Runti
         Ok(remote) => remote,
         Err(gone) => return bad_input(&gone_advice(&gone, dir, journal.ok().as_deref())),
     };
-    match journal {
-        Ok(journal) => open(args, remote, Some(journal), rt),
-        Err(err) => bad_input(&format!("{err:#}")),
+    match (journal, need_terminal()) {
+        (Ok(journal), Ok(())) => open(args, remote, Some(journal), rt),
+        (Err(err), _) => bad_input(&format!("{err:#}")),
+        (_, Err(why)) => bad_input(why),
     }
+}
+
+/// The TUI draws on stdout: refuse early, and say what works without a terminal.
+fn need_terminal() -> Result<(), &'static str> {
+    if std::io::stdout().is_terminal() {
+        return Ok(());
+    }
+    Err(
+        "keyturn demo draws a terminal UI, and stdout is not a terminal: run it in one (`keyturn run RUNBOOK --sim SCENARIO --yes` walks a simulated runbook without one)",
+    )
 }
 
 /// Why the demo cannot be continued, and what can still be done.
@@ -141,10 +157,7 @@ fn gone_advice(gone: &SimGone, dir: &Path, journal: Option<&Path>) -> String {
         Some(id) => format!("keyturn resume {id} --sessions-dir {}", sessions.display()),
         None => format!("keyturn resume --sessions-dir {}", sessions.display()),
     };
-    let what = id.map_or_else(
-        || "a demo session".to_owned(),
-        |id| format!("session {id}"),
-    );
+    let what = id.map_or_else(|| "a demo session".to_owned(), |id| format!("session {id}"));
     format!(
         "{gone}.\nSo {what} cannot be continued. Still possible:\n  `{read}` shows where it stopped (read-only)\n  `keyturn demo{}` starts a new demo",
         dir_flag(dir)

@@ -157,7 +157,11 @@ impl RemoteSim {
             let request = client.post(url).header(NONCE_HEADER, &self.handoff.nonce);
             let _ = request.send().await;
         }
-        for signal in [None, Some(rustix::process::Signal::TERM), Some(rustix::process::Signal::KILL)] {
+        for signal in [
+            None,
+            Some(rustix::process::Signal::TERM),
+            Some(rustix::process::Signal::KILL),
+        ] {
             if let Some(signal) = signal {
                 self.signal(signal);
             }
@@ -226,7 +230,10 @@ fn log(dir: &Path) -> anyhow::Result<Stdio> {
 /// Reads the child's first line; anything but [`READY`] in time is a failed start, told
 /// with the last line the simulator logged.
 fn wait_ready(child: &mut Child, dir: &Path) -> anyhow::Result<()> {
-    let stdout = child.stdout.take().context("no pipe from the demo's simulator")?;
+    let stdout = child
+        .stdout
+        .take()
+        .context("no pipe from the demo's simulator")?;
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let mut line = String::new();
@@ -240,10 +247,18 @@ fn wait_ready(child: &mut Child, dir: &Path) -> anyhow::Result<()> {
     let _ = child.kill();
     let _ = child.wait();
     let log = std::fs::read_to_string(dir.join("sim.log")).unwrap_or_default();
-    let last = log.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let last = log
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("");
     anyhow::bail!(
         "the demo's simulator did not start within {}s: {}",
         READY_TIMEOUT.as_secs(),
-        if last.is_empty() { "it said nothing" } else { last }
+        if last.is_empty() {
+            "it said nothing"
+        } else {
+            last
+        }
     )
 }
