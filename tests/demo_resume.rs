@@ -73,8 +73,11 @@ fn a_demo_killed_mid_rotation_is_resumed_on_its_surviving_simulator() {
     assert!(killed.unwrap().success());
     // Nothing restored the terminal: the shell's status line lands mid-screen.
     tmux.wait("keyturn to die", |_| {
-        let died = tmux.normal_screen().contains("keyturn exited with status 137");
-        died.then_some(()).ok_or_else(|| "keyturn still runs".to_owned())
+        let died = tmux
+            .normal_screen()
+            .contains("keyturn exited with status 137");
+        died.then_some(())
+            .ok_or_else(|| "keyturn still runs".to_owned())
     });
     assert!(tmux::running(handoff.pid), "the simulator outlives keyturn");
     let after_kill = rt.block_on(Stores::of(&handoff));

@@ -244,3 +244,42 @@ impl App {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::event::Outcome;
+
+    fn demo_app() -> App {
+        let text = include_str!("../../../examples/keyturn.toml");
+        let config = crate::config::Config::parse(text, std::path::Path::new("keyturn.toml"))
+            .expect("the example config parses");
+        let mut app = App::new(&config, true);
+        app.simulated = true;
+        app.sessions_dir = Some("/d/sessions".into());
+        app
+    }
+
+    #[test]
+    fn a_demo_session_is_continued_while_its_simulator_runs_and_only_read_otherwise() {
+        let mut app = demo_app();
+        app.demo_resume = Some(DemoResume {
+            dir_flag: " --dir /d".into(),
+            idle_timeout: "30 min".into(),
+        });
+        let under_way = app.resume_command("S");
+        assert!(
+            under_way.starts_with("`keyturn demo --resume S --dir /d` continues it")
+                && under_way.contains("30 min without a request"),
+            "{under_way}"
+        );
+        app.view.outcome = Some(Outcome::Completed);
+        assert_eq!(
+            app.resume_command("S"),
+            "`keyturn resume S --sessions-dir /d/sessions` shows its journal"
+        );
+        app.demo_resume = None;
+        app.view.outcome = None;
+        assert!(app.resume_command("S").contains("cannot be continued"));
+    }
+}
