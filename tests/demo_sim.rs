@@ -74,24 +74,40 @@ async fn the_simulator_answers_only_to_its_nonce_and_stops_itself_when_idle() {
 fn resuming_on_a_simulator_that_is_gone_says_so_and_what_is_left() {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("demo");
-    let id = "20260503T034800Z-abc123";
+    let sessions = dir.join("sessions");
+    let (earlier, id) = ("20260503T034800Z-abc123", "20260504T101500Z-def456");
+    interrupted_session(&sessions, earlier);
     let mut sim = demo::start(&dir, "in-sync", 60, false);
-    interrupted_session(&dir.join("sessions"), id);
+    interrupted_session(&sessions, id);
     let demo_dir = dir.to_str().unwrap();
+    let resume = |session: &[&str]| {
+        let mut args = vec!["demo", "--resume"];
+        args.extend_from_slice(session);
+        args.extend_from_slice(&["--dir", demo_dir]);
+        let out = keyturn(root.path(), &args);
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        assert!(out.stdout.is_empty(), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        stderr
+    };
 
-    let out = keyturn(
-        root.path(),
-        &["demo", "--resume", "nope", "--dir", demo_dir],
+    assert!(resume(&["nope"]).contains("no session `nope`"));
+    let stderr = resume(&[earlier]);
+    assert!(
+        stderr.contains("against an earlier demo simulator"),
+        "{stderr}"
     );
-    assert_eq!(out.status.code(), Some(2), "{out:?}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("no session `nope`"), "{stderr}");
+    assert!(
+        stderr.contains(&format!("session {earlier} cannot be continued")),
+        "{stderr}"
+    );
+    // The newest session runs on this simulator: only the missing terminal stops it.
+    assert!(resume(&[]).contains("stdout is not a terminal"));
 
     sim.child.kill().unwrap();
     sim.child.wait().unwrap();
-    let out = keyturn(root.path(), &["demo", "--resume", "--dir", demo_dir]);
-    assert_eq!(out.status.code(), Some(2), "{out:?}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stderr = resume(&[]);
     for part in [
         "the demo's simulator is gone",
         &format!("pid {}", sim.handoff.pid),
@@ -102,7 +118,6 @@ fn resuming_on_a_simulator_that_is_gone_says_so_and_what_is_left() {
     ] {
         assert!(stderr.contains(part), "{part:?} missing from:\n{stderr}");
     }
-    assert!(!stderr.contains("panicked"), "{stderr}");
 
     let empty = root.path().join("empty");
     let out = keyturn(

@@ -128,7 +128,11 @@ fn resume(args: &DemoArgs, dir: &Path, session: &str, rt: &tokio::runtime::Runti
     let sessions = dir.join("sessions");
     let session = Some(session).filter(|s| !s.is_empty());
     let journal = super::resume::find_journal(session, Some(&sessions));
-    let remote = match RemoteSim::find(dir) {
+    let remote = RemoteSim::find(dir).and_then(|remote| match &journal {
+        Ok(path) => remote.serves(path).map(|()| remote),
+        Err(_) => Ok(remote),
+    });
+    let remote = match remote {
         Ok(remote) => remote,
         Err(gone) => return bad_input(&gone_advice(&gone, dir, journal.ok().as_deref())),
     };

@@ -45,6 +45,15 @@ pub enum SimGone {
         idle = super::minutes(handoff.idle_timeout_secs)
     )]
     Ended { handoff: Box<Handoff> },
+    #[error(
+        "the session started {session_started} against an earlier demo simulator, which is gone (this folder's simulator started later, {sim_started}, for a newer demo)",
+        session_started = session_started.format("%Y-%m-%d %H:%M:%S UTC"),
+        sim_started = sim_started.format("%Y-%m-%d %H:%M:%S UTC")
+    )]
+    Earlier {
+        session_started: chrono::DateTime<chrono::Utc>,
+        sim_started: chrono::DateTime<chrono::Utc>,
+    },
     #[error(transparent)]
     Handoff(#[from] HandoffError),
 }
@@ -103,6 +112,19 @@ impl RemoteSim {
             handoff,
             child: None,
         })
+    }
+
+    /// Refuses a session that began before this simulator did: it ran against another
+    /// world, gone since (a demo started anew in the folder, or a simulator restarted).
+    pub fn serves(&self, journal: &Path) -> Result<(), SimGone> {
+        let events = crate::session::journal::read(journal).unwrap_or_default();
+        match events.first() {
+            Some(first) if first.at < self.handoff.started_at => Err(SimGone::Earlier {
+                session_started: first.at,
+                sim_started: self.handoff.started_at,
+            }),
+            _ => Ok(()),
+        }
     }
 
     /// The config and credentials of the simulated world, handed over by the simulator.
