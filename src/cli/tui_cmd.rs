@@ -196,9 +196,14 @@ type ClipboardFactory = Box<dyn FnMut() -> Box<dyn Clipboard> + Send>;
 
 /// `$XDG_STATE_HOME/keyturn/demo`, made keyturn's own (0700, see `private_files`).
 pub(super) fn demo_dir() -> anyhow::Result<PathBuf> {
-    let dir = state_dir()?.join("demo");
+    let dir = default_demo_dir()?;
     crate::private_files::own_dir(&dir)?;
     Ok(dir)
+}
+
+/// `$XDG_STATE_HOME/keyturn/demo`, as a path only (nothing is created).
+pub(super) fn default_demo_dir() -> anyhow::Result<PathBuf> {
+    Ok(state_dir()?.join("demo"))
 }
 
 /// `keyturn.log` in keyturn's state folder, which is made 0700 (an older keyturn left it

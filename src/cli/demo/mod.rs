@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use remote::{RemoteSim, SimGone};
 
-use super::tui_cmd::{bad_input, demo_dir};
+use super::tui_cmd::{bad_input, default_demo_dir, demo_dir};
 use crate::sim::Scenario;
 use crate::tui::DemoResume;
 
@@ -170,7 +170,7 @@ fn gone_advice(gone: &SimGone, dir: &Path, journal: Option<&Path>) -> String {
 
 /// ` --dir DIR` unless `dir` is the default demo folder.
 fn dir_flag(dir: &Path) -> String {
-    match demo_dir() {
+    match default_demo_dir() {
         Ok(default) if default == dir => String::new(),
         _ => format!(" --dir {}", dir.display()),
     }
