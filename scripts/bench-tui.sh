@@ -14,8 +14,9 @@
 # /proc/<pid>/stat) over IDLE_SECS seconds
 #   idle/confirm  left alone on the Path B confirmation
 #   idle/finished after Enter: Path B and the verify steps ran, "Finished: completed"
-# Nothing polls the screen during an idle window. The demo's simulator runs inside the
-# keyturn process, so idle CPU includes the pollers' refresh (every 30 s) and the simulated
+# Nothing polls the screen during an idle window. The demo's simulator is a detached process
+# of its own (its pid is in the demo folder's sim.json); idle CPU is keyturn's and the
+# simulator's together, so it includes the pollers' refresh (every 30 s) and the simulated
 # vendors answering them, besides the TUI's 1 s heartbeat redraw.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +35,9 @@ work=$(mktemp -d)
 sock=$work/tmux.sock
 cleanup() {
   tmux -S "$sock" kill-server 2>/dev/null || true
+  for handoff in "$work"/demo-*/sim.json; do
+    [[ -f $handoff ]] && kill "$(sim_pid "$(dirname "$handoff")")" 2>/dev/null || true
+  done
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -41,14 +45,20 @@ t() { tmux -S "$sock" -f /dev/null "$@"; }
 
 now_ns() { date +%s%N; }
 
-# utime + stime of the whole process, in clock ticks (fields 14 and 15; the command name
-# in field 2 may hold spaces, so count from the last ')').
+# The pid of the demo simulator serving demo folder $1 (from its handoff file).
+sim_pid() { sed -n 's/^ *"pid": \([0-9]*\),$/\1/p' "$1/sim.json"; }
+
+# utime + stime of the given processes together, in clock ticks (fields 14 and 15; the
+# command name in field 2 may hold spaces, so count from the last ')').
 cpu_ticks() {
-  local stat
-  stat=$(<"/proc/$1/stat")
-  stat=${stat##*) }
-  read -r -a f <<<"$stat"
-  echo $((f[11] + f[12]))
+  local stat pid total=0
+  for pid in "$@"; do
+    stat=$(<"/proc/$pid/stat")
+    stat=${stat##*) }
+    read -r -a f <<<"$stat"
+    total=$((total + f[11] + f[12]))
+  done
+  echo "$total"
 }
 
 panels_filled() {
@@ -74,12 +84,12 @@ wait_screen() {
 has_banner() { grep -q 'SIMULATION' <<<"$1"; }
 finished() { grep -q 'Finished: completed' <<<"$1" && grep -q 'last deploy: success' <<<"$1" && ! grep -q STALE <<<"$1"; }
 
-# CPU % of one core over IDLE_SECS, one decimal place, plus the raw tick count.
+# CPU % of one core over IDLE_SECS of the given processes together, plus the raw ticks.
 idle_cpu() {
-  local pid=$1 before after ticks
-  before=$(cpu_ticks "$pid")
+  local before after ticks
+  before=$(cpu_ticks "$@")
   sleep "$IDLE_SECS"
-  after=$(cpu_ticks "$pid")
+  after=$(cpu_ticks "$@")
   ticks=$((after - before))
   # ticks / tck seconds of CPU over IDLE_SECS seconds, in percent (three decimals).
   printf '%s %d' "$(awk -v t="$ticks" -v h="$tck" -v s="$IDLE_SECS" 'BEGIN { printf "%.3f", 100 * t / h / s }')" "$ticks"
@@ -106,12 +116,14 @@ for run in $(seq 1 "$RUNS"); do
   p_ms=$((($(now_ns) - start) / 1000000))
   pid=$(t display-message -p -t bench '#{pane_pid}')
   [[ $(</proc/"$pid"/comm) == keyturn ]] || { echo "bench-tui: pane pid $pid is not keyturn" >&2; exit 1; }
+  spid=$(sim_pid "$demo")
 
-  read -r c_pct c_ticks <<<"$(idle_cpu "$pid")"
+  read -r c_pct c_ticks <<<"$(idle_cpu "$pid" "$spid")"
   t send-keys -t bench Enter
   wait_screen finished
-  read -r d_pct d_ticks <<<"$(idle_cpu "$pid")"
+  read -r d_pct d_ticks <<<"$(idle_cpu "$pid" "$spid")"
   t kill-server
+  kill "$spid" 2>/dev/null || true
 
   first+=("$f_ms") filled+=("$p_ms") confirm+=("$c_pct") done_+=("$d_pct")
   printf '%-4s %9s ms %11s ms %13s%% (%3s ticks) %13s%% (%3s ticks)\n' \

@@ -31,6 +31,10 @@ work=$(mktemp -d)
 sock=$work/tmux.sock
 cleanup() {
   tmux -S "$sock" kill-server 2>/dev/null || true
+  # The demo's simulator is a detached process; a finished demo stops it, this is in case.
+  if [[ -f $demo_dir/sim.json ]]; then
+    kill "$(sed -n 's/^ *"pid": \([0-9]*\),$/\1/p' "$demo_dir/sim.json")" 2>/dev/null || true
+  fi
   rm -rf "$work" "$demo_dir"
 }
 trap cleanup EXIT

@@ -8,6 +8,8 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod common;
+
 use keyturn::report::audit::{self, AuditEntry};
 use keyturn::session::journal::Journal;
 
@@ -160,4 +162,38 @@ fn symlinked_journals_audit_logs_and_log_files_are_refused() {
         err.contains("keyturn.log: cannot open the log: it is a symbolic link"),
         "{err}"
     );
+}
+
+/// The demo's detached simulator under `umask 000`: its handoff file, lock and log are 0600
+/// in the 0700 demo folder, and none of them holds a token of the simulated world or a
+/// credential (those are handed over on loopback, to the nonce's holder only).
+#[tokio::test]
+async fn the_demo_simulators_handoff_file_is_0600_and_holds_no_token() {
+    use std::os::unix::fs::DirBuilderExt as _;
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("demo");
+    std::fs::DirBuilder::new().mode(0o700).create(&dir).unwrap();
+    let sim = common::demo::start(&dir, "in-sync", 60, true);
+    assert_eq!(assert_private(&dir), 3, "sim.json, sim.lock, sim.log");
+    let (_, answer) = common::demo::session(&sim.handoff, Some(&sim.handoff.nonce)).await;
+    let answer = answer.unwrap();
+    // The same scenario and seed in this process: the same world, so its tokens are the
+    // detached simulator's (the credentials prove the seed matches).
+    let twin = keyturn::sim::Sim::start(
+        keyturn::sim::Scenario::InSync,
+        keyturn::sim::SimOptions::default(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        twin.credentials().heroku_operator_token,
+        answer.credentials.heroku_operator_token
+    );
+    let mut secrets = common::sim::every_token(&twin);
+    secrets.extend(common::demo::credential_values(&answer));
+    assert!(secrets.len() >= 7, "{} secrets", secrets.len());
+    common::demo::assert_no_secret_in_files(&dir, &secrets);
+    let text = std::fs::read_to_string(dir.join("sim.json")).unwrap();
+    assert!(text.contains(&sim.handoff.heroku_url), "{text}");
+    twin.shutdown().await;
 }

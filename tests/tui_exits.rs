@@ -10,21 +10,7 @@ mod tmux;
 use std::path::PathBuf;
 use std::process::Command;
 
-use tmux::Tmux;
-
-/// The first child process of `parent`, from /proc (no procps needed).
-fn child_of(parent: &str) -> Option<String> {
-    std::fs::read_dir("/proc")
-        .ok()?
-        .flatten()
-        .find_map(|entry| {
-            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
-            // pid (comm) state ppid …; comm may hold spaces, so split after the last ')'.
-            let after = stat.rsplit_once(')')?.1;
-            let ppid = after.split_whitespace().nth(1)?;
-            (ppid == parent).then(|| entry.file_name().to_string_lossy().into_owned())
-        })
-}
+use tmux::{Tmux, child_of};
 
 /// `target/debug/examples/panic_restore`, built by `cargo test` with the other targets.
 fn example(name: &str) -> PathBuf {
@@ -92,7 +78,7 @@ fn sigterm_restores_the_terminal_and_leaves_the_session_resumable() {
         "back on the normal screen"
     );
     assert!(screen.contains("left under way"), "{screen}");
-    assert!(screen.contains("keyturn resume"), "{screen}");
+    assert!(screen.contains("keyturn demo --resume"), "{screen}");
     let journals = keyturn::session::journal::list_sessions(&tmux.demo_dir().join("sessions"));
     assert_eq!(journals.len(), 1, "the journal stays for `keyturn resume`");
 }

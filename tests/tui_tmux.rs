@@ -13,6 +13,7 @@ mod tmux;
 
 use std::path::{Path, PathBuf};
 
+use keyturn::cli::demo::handoff::Handoff;
 use tmux::{TARGET, Tmux};
 
 /// The in-sync marker of an app line in `src/tui/render/panels.rs` (the out-of-sync one is
@@ -179,10 +180,28 @@ fn path_b_recovery_turns_every_panel_in_sync_and_restores_the_terminal() {
     tmux.wait("the recovery to finish with every panel in sync", recovered);
     let written = postmortems(&tmux.demo_dir());
     assert_eq!(written.len(), 1, "postmortems: {written:?}");
+    let simulator = demo_simulator(&tmux);
 
     tmux.key("q");
     assert_eq!(tmux.wait_exit(), "0", "keyturn's exit status");
     assert_restored(&tmux, &["completed."]);
+    assert!(
+        !tmux::running(simulator),
+        "a finished demo leaves no simulator behind (pid {simulator})"
+    );
+    assert!(
+        Handoff::read(&tmux.demo_dir()).unwrap().is_none(),
+        "nor its handoff file"
+    );
+}
+
+/// The pid of the demo's detached simulator, from its handoff file.
+fn demo_simulator(tmux: &Tmux) -> u32 {
+    let handoff = Handoff::read(&tmux.demo_dir())
+        .unwrap()
+        .expect("a handoff file");
+    assert!(tmux::running(handoff.pid), "the simulator runs");
+    handoff.pid
 }
 
 #[test]
@@ -215,15 +234,19 @@ fn help_overlay_closes_on_any_key_and_quitting_mid_runbook_asks_first() {
     });
     tmux.key("q");
     tmux.wait("the quit question", |s| {
-        (s.contains("Quit?") && s.contains("keyturn resume"))
+        (s.contains("Quit?") && s.contains("keyturn demo --resume"))
             .then_some(())
             .ok_or_else(|| "no Quit? dialog".to_owned())
     });
     tmux.key("y");
     assert_eq!(tmux.wait_exit(), "0", "keyturn's exit status");
-    assert_restored(&tmux, &["left under way", "keyturn resume "]);
+    assert_restored(
+        &tmux,
+        &["left under way", "keyturn demo --resume ", "30 min"],
+    );
     let journals = keyturn::session::journal::list_sessions(&tmux.demo_dir().join("sessions"));
     assert_eq!(journals.len(), 1, "one resumable journal");
+    demo_simulator(&tmux);
 }
 
 #[test]

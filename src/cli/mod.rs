@@ -7,6 +7,7 @@ pub mod out;
 
 pub mod check;
 mod config_cmd;
+pub mod demo;
 mod postmortem_cmd;
 mod probe;
 pub mod resume;
@@ -60,7 +61,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Open the simulator with a drift scenario and the TUI on it: no config, no credentials.
-    Demo(tui_cmd::DemoArgs),
+    Demo(demo::DemoArgs),
     /// The terminal UI against the configured stores (the default command).
     Tui(tui_cmd::TuiArgs),
     /// Inspect the configuration.
@@ -97,6 +98,9 @@ pub enum Command {
     Resume(resume::ResumeArgs),
     /// Run the embedded Heroku/GitHub/Infisical simulator until Ctrl-C.
     Sim(sim::SimArgs),
+    /// The demo's simulator as a detached process (started by `keyturn demo`).
+    #[command(hide = true)]
+    DemoSimulator(demo::child::DemoSimArgs),
 }
 
 /// `keyturn config …`
@@ -130,7 +134,7 @@ pub fn main() -> ExitCode {
         .command
         .unwrap_or_else(|| Command::Tui(tui_cmd::TuiArgs::default()));
     let code = match command {
-        Command::Demo(args) => tui_cmd::demo(&args),
+        Command::Demo(args) => demo::run(&args),
         Command::Tui(args) => tui_cmd::tui(&args, cli.config.as_deref()),
         Command::Config(ConfigCommand::Check) => config_cmd::check(cli.config.as_deref()),
         Command::Postmortem(args) => postmortem_cmd::run(&args, cli.config.as_deref()),
@@ -152,6 +156,7 @@ pub fn main() -> ExitCode {
         Command::Run(args) => run::run(&args, cli.config.as_deref()),
         Command::Resume(args) => resume::run(&args),
         Command::Sim(args) => sim::run(&args),
+        Command::DemoSimulator(args) => demo::child::run(&args),
     };
     ExitCode::from(code)
 }

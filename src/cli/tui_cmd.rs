@@ -1,5 +1,5 @@
-//! `keyturn` / `keyturn tui` (the TUI against the configured stores) and `keyturn demo`
-//! (the TUI against the embedded simulator: no config, no credentials, no network).
+//! `keyturn` / `keyturn tui` (the TUI against the configured stores), and the TUI set-up
+//! `keyturn demo` (`super::demo`) shares with it.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -9,7 +9,6 @@ use crate::config::credentials::Credentials;
 use crate::runbook::Registry;
 use crate::runbook::engine::Clipboard;
 use crate::session::journal;
-use crate::sim::{Scenario, Sim, SimOptions};
 use crate::tui::TuiOptions;
 use crate::tui::clipboard::ClipboardHandle;
 use crate::tui::session::SessionOptions;
@@ -40,24 +39,6 @@ pub struct TuiArgs {
     /// continuing from its first unfinished step — see `keyturn resume`.
     #[arg(long, value_name = "SESSION", num_args = 0..=1, default_missing_value = "")]
     pub resume: Option<String>,
-}
-
-/// Arguments of `keyturn demo`.
-#[derive(Debug, clap::Args)]
-pub struct DemoArgs {
-    /// The simulated situation to open on.
-    #[arg(long, value_name = "SCENARIO", default_value = "github-stale")]
-    pub scenario: Scenario,
-    /// The runbook to walk (default: picked from the diagnosis).
-    #[arg(long, value_name = "NAME")]
-    pub runbook: Option<String>,
-    /// Simulate this many Heroku apps instead of the SOP's four.
-    #[arg(long, value_name = "N")]
-    pub apps: Option<usize>,
-    /// Where the demo's journals, postmortems and audit log go
-    /// (default: `$XDG_STATE_HOME/keyturn/demo`).
-    #[arg(long, value_name = "DIR")]
-    pub dir: Option<PathBuf>,
 }
 
 /// `keyturn tui`: the TUI against the configured stores.
@@ -106,38 +87,23 @@ pub fn tui(args: &TuiArgs, explicit: Option<&Path>) -> u8 {
         resume,
         sessions_dir: args.sessions_dir.clone(),
         simulated: false,
+        demo_resume: None,
     };
     open(config, &creds, options)
 }
 
-/// `keyturn demo`: simulator + TUI.
-pub fn demo(args: &DemoArgs) -> u8 {
-    let dir = match args.dir.clone().map_or_else(demo_dir, Ok) {
-        Ok(dir) => dir,
-        Err(err) => return bad_input(&format!("{err:#}")),
-    };
-    let rt = match super::check::runtime() {
-        Ok(rt) => rt,
-        Err(err) => return bad_input(&err.to_string()),
-    };
-    let sim_options = SimOptions {
-        apps: args.apps,
-        ..SimOptions::default()
-    };
-    let sim = match rt.block_on(Sim::start(args.scenario, sim_options)) {
-        Ok(sim) => sim,
-        Err(err) => return bad_input(&err.to_string()),
-    };
-    let mut config = sim.config();
-    config.postmortem.dir = dir.join("postmortems");
-    config.audit.path = dir.join("audit-log.jsonl");
-    let (handle, factory) = clipboard(&config);
+/// The TUI options of a demo on a simulator whose config is `config`, its files in `dir`.
+pub(super) fn demo_options(
+    config: &Config,
+    dir: &Path,
+    scenario: &str,
+    runbook: Option<String>,
+    resume: Option<PathBuf>,
+) -> anyhow::Result<TuiOptions> {
+    let (handle, factory) = clipboard(config);
     let session = SessionOptions {
-        runbook: args.runbook.clone(),
-        registry: match Registry::load(None) {
-            Ok(registry) => registry,
-            Err(err) => return bad_input(&format!("{err:#}")),
-        },
+        runbook,
+        registry: Registry::load(None)?,
         sessions_dir: Some(dir.join("sessions")),
         dry_run: false,
         actor: None,
@@ -150,23 +116,39 @@ pub fn demo(args: &DemoArgs) -> u8 {
         clipboard: factory,
     };
     let banner = format!(
-        "SIMULATION · {} · files: {} · fake Heroku, GitHub and Infisical on loopback, nothing real is touched",
-        args.scenario,
+        "SIMULATION · {scenario} · files: {} · fake Heroku, GitHub and Infisical on loopback, nothing real is touched",
         dir.display()
     );
-    let options = TuiOptions {
+    Ok(TuiOptions {
         session,
         banner: Some(banner),
         log_file: Some(dir.join("keyturn.log")),
         clipboard: Some(handle),
-        resume: None,
+        resume,
         sessions_dir: Some(dir.join("sessions")),
         simulated: true,
-    };
-    let creds = sim.keyturn_credentials();
-    let code = open_in(&rt, config, &creds, options);
-    rt.block_on(sim.shutdown());
-    code
+        demo_resume: None,
+    })
+}
+
+/// The demo's config: the simulator's, with the reports in the demo's folder.
+pub(super) fn demo_config(mut config: Config, dir: &Path) -> Config {
+    config.postmortem.dir = dir.join("postmortems");
+    config.audit.path = dir.join("audit-log.jsonl");
+    config
+}
+
+/// Runs the TUI of a demo; returns the exit code and whether a session was left under
+/// way (or the TUI failed, which may have left one).
+pub(super) fn open_demo(
+    rt: &tokio::runtime::Runtime,
+    config: Config,
+    creds: &Credentials,
+    options: TuiOptions,
+) -> (u8, bool) {
+    let ending = rt.block_on(crate::tui::run(config, creds, options));
+    let kept = ending.under_way.is_some() || ending.result.is_err();
+    (print_ending(ending.result), kept)
 }
 
 fn open(config: Config, creds: &Credentials, options: TuiOptions) -> u8 {
@@ -182,7 +164,11 @@ fn open_in(
     creds: &Credentials,
     options: TuiOptions,
 ) -> u8 {
-    match rt.block_on(crate::tui::run(config, creds, options)) {
+    print_ending(rt.block_on(crate::tui::run(config, creds, options)).result)
+}
+
+fn print_ending(result: anyhow::Result<String>) -> u8 {
+    match result {
         Ok(farewell) => {
             outln!("{farewell}");
             exit::OK
@@ -206,10 +192,15 @@ fn clipboard(config: &Config) -> (ClipboardHandle, ClipboardFactory) {
 type ClipboardFactory = Box<dyn FnMut() -> Box<dyn Clipboard> + Send>;
 
 /// `$XDG_STATE_HOME/keyturn/demo`, made keyturn's own (0700, see `private_files`).
-fn demo_dir() -> anyhow::Result<PathBuf> {
-    let dir = state_dir()?.join("demo");
+pub(super) fn demo_dir() -> anyhow::Result<PathBuf> {
+    let dir = default_demo_dir()?;
     crate::private_files::own_dir(&dir)?;
     Ok(dir)
+}
+
+/// `$XDG_STATE_HOME/keyturn/demo`, as a path only (nothing is created).
+pub(super) fn default_demo_dir() -> anyhow::Result<PathBuf> {
+    Ok(state_dir()?.join("demo"))
 }
 
 /// `keyturn.log` in keyturn's state folder, which is made 0700 (an older keyturn left it
@@ -227,7 +218,7 @@ fn state_dir() -> anyhow::Result<PathBuf> {
         .map_or_else(|| sessions.clone(), Path::to_path_buf))
 }
 
-fn bad_input(err: &str) -> u8 {
+pub(super) fn bad_input(err: &str) -> u8 {
     errln!("keyturn: {err}");
     exit::BAD_INPUT
 }

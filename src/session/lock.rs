@@ -56,26 +56,35 @@ impl SessionLock {
 
 /// Who runs `session` now, when a live process holds a lock in `dir` naming it: a session
 /// that only looks interrupted in its journal may be running in another terminal.
+pub fn live_holder(dir: &Path, session: &str) -> Option<String> {
+    let needle = format!("session {session},");
+    live_holders(dir)
+        .into_iter()
+        .find(|h| h.starts_with(&needle))
+}
+
+/// The lines of every lock in `dir` a live process holds ("session ID, pid N, since …"):
+/// `keyturn demo` will not stop a simulator a session in its folder still works on.
 ///
 /// It probes with a shared lock, released at once; a session starting in that instant is
 /// refused as busy and can simply be started again.
-pub fn live_holder(dir: &Path, session: &str) -> Option<String> {
-    let needle = format!("session {session},");
-    let entries = std::fs::read_dir(dir).ok()?;
+pub fn live_holders(dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
     let locks = entries.filter_map(Result::ok).map(|e| e.path());
     locks
         .filter(|p| p.extension().is_some_and(|x| x == "lock"))
-        .find_map(|path| {
+        .filter_map(|path| {
             let mut file = File::open(path).ok()?;
             let Err(std::fs::TryLockError::WouldBlock) = file.try_lock_shared() else {
                 return None;
             };
             let mut holder = String::new();
             file.read_to_string(&mut holder).ok()?;
-            holder
-                .starts_with(&needle)
-                .then(|| holder.trim().to_owned())
+            Some(holder.trim().to_owned())
         })
+        .collect()
 }
 
 /// `HEROKU_API_KEY-1a2b3c4d.lock`: readable, and distinct per vault.

@@ -12,6 +12,7 @@
 // noise to every route, and none of this is a hot path.
 #![allow(clippy::result_large_err)]
 
+mod control;
 mod echo;
 mod faults;
 mod generate;
@@ -38,6 +39,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+pub use control::{Control, NONCE_HEADER, SESSION_PATH, SHUTDOWN_PATH, SessionAnswer};
 pub use faults::{FaultAction, FaultRule, Faults, Latency};
 pub use github_actions::INVALID_TOKEN_LINE;
 pub use github_probe::{ProbeMode, probe_line};
@@ -88,6 +90,9 @@ pub struct SimOptions {
     pub dyno_restart: Duration,
     /// Latency added to every vendor's answers (fault rules can override per vendor).
     pub latency: Latency,
+    /// Remote control for a simulator that outlives its starter (`keyturn demo`): hidden
+    /// routes answering only to its nonce, and an activity clock for an idle timeout.
+    pub control: Option<Control>,
 }
 
 impl Default for SimOptions {
@@ -102,6 +107,7 @@ impl Default for SimOptions {
             workflow_step: Duration::from_millis(1500),
             dyno_restart: Duration::from_secs(3),
             latency: Latency::None,
+            control: None,
         }
     }
 }
@@ -131,7 +137,8 @@ pub enum SimError {
 }
 
 /// The credentials of the simulated world. All values are simulated, so plain strings.
-#[derive(Clone, Debug)]
+/// Serializable for the remote control's hand-over on loopback, never for a file.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct SimCredentials {
     /// The operator's user-level Heroku token (what `heroku login` would store).
     pub heroku_operator_token: String,
@@ -149,6 +156,39 @@ pub struct SimCredentials {
     pub secret_name: String,
 }
 
+impl SimCredentials {
+    /// These credentials as keyturn's resolver would have found them.
+    pub fn keyturn_credentials(&self) -> Credentials {
+        let credential = |value: &str| Credential {
+            token: Token::new(value),
+            source: Source::Simulator,
+            warning: None,
+        };
+        Credentials {
+            heroku: Some(credential(&self.heroku_operator_token)),
+            github: Some(credential(&self.github_token)),
+            vault: Some(VaultCredential::UniversalAuth {
+                client_id: self.infisical_client_id.clone(),
+                client_secret: Token::new(self.infisical_client_secret.as_str()),
+            }),
+        }
+    }
+}
+
+/// The config of a simulator known only by its URLs, credentials and app names: one that
+/// runs in another process (the demo's, taken up by `keyturn demo --resume`).
+pub fn remote_config(
+    credentials: &SimCredentials,
+    apps: &[String],
+    urls: [String; 3],
+) -> Result<Config, SimError> {
+    let toml = generate::config_toml(credentials, apps, urls);
+    let mut config = Config::parse(&toml, std::path::Path::new("<simulator>"))
+        .map_err(|e| SimError::Config(e.to_string()))?;
+    config.simulated = true;
+    Ok(config)
+}
+
 /// Entry point: `Sim::start(scenario, options)`.
 pub struct Sim;
 
@@ -158,13 +198,24 @@ impl Sim {
         let built = scenario::build(scenario, &options);
         let state = SimState::new(built.world);
         let faults = Faults::new(options.latency.clone());
+        let control = options.control.as_ref();
         let mut servers = Vec::new();
         for (vendor, port) in [
             (Vendor::Heroku, options.heroku_port),
             (Vendor::Github, options.github_port),
             (Vendor::Infisical, options.infisical_port),
         ] {
-            servers.push(serve(vendor, port, &state, &faults).await?);
+            let mut router = http::router(vendor, state.clone(), faults.clone());
+            if let Some(control) = control {
+                if vendor == Vendor::Heroku {
+                    router = router.merge(control::routes(control, &built.credentials, &state));
+                }
+                router = router.layer(axum::middleware::from_fn_with_state(
+                    control.clone(),
+                    control::touch,
+                ));
+            }
+            servers.push(serve(vendor, port, router).await?);
         }
         Ok(SimHandle {
             credentials: built.credentials,
@@ -182,12 +233,7 @@ struct Server {
     task: JoinHandle<()>,
 }
 
-async fn serve(
-    vendor: Vendor,
-    port: u16,
-    state: &SimState,
-    faults: &Faults,
-) -> Result<Server, SimError> {
+async fn serve(vendor: Vendor, port: u16, router: axum::Router) -> Result<Server, SimError> {
     let bind_err = |source| SimError::Bind {
         vendor,
         port,
@@ -197,7 +243,6 @@ async fn serve(
         .await
         .map_err(bind_err)?;
     let addr = listener.local_addr().map_err(bind_err)?;
-    let router = http::router(vendor, state.clone(), faults.clone());
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let serving = axum::serve(listener, router).with_graceful_shutdown(async move {
@@ -247,20 +292,7 @@ impl SimHandle {
 
     /// The simulated credentials as keyturn's resolver would have found them.
     pub fn keyturn_credentials(&self) -> Credentials {
-        let c = &self.credentials;
-        let credential = |value: &str| Credential {
-            token: Token::new(value),
-            source: Source::Simulator,
-            warning: None,
-        };
-        Credentials {
-            heroku: Some(credential(&c.heroku_operator_token)),
-            github: Some(credential(&c.github_token)),
-            vault: Some(VaultCredential::UniversalAuth {
-                client_id: c.infisical_client_id.clone(),
-                client_secret: Token::new(c.infisical_client_secret.as_str()),
-            }),
-        }
+        self.credentials.keyturn_credentials()
     }
 
     /// A ready `keyturn.toml` pointing at this simulator.
@@ -272,6 +304,11 @@ impl SimHandle {
         )
     }
 
+    /// The three base URLs, in listener order (Heroku, GitHub, Infisical).
+    pub fn urls(&self) -> [String; 3] {
+        [self.heroku_url(), self.github_url(), self.infisical_url()]
+    }
+
     /// [`SimHandle::config_toml`], parsed.
     pub fn config(&self) -> Config {
         self.try_config().unwrap_or_else(|why| {
@@ -281,10 +318,7 @@ impl SimHandle {
 
     /// [`SimHandle::config_toml`], parsed, with the error if it does not.
     pub fn try_config(&self) -> Result<Config, SimError> {
-        let mut config = Config::parse(&self.config_toml(), std::path::Path::new("<simulator>"))
-            .map_err(|e| SimError::Config(e.to_string()))?;
-        config.simulated = true;
-        Ok(config)
+        remote_config(&self.credentials, &self.state.app_names(), self.urls())
     }
 
     /// The shared state, for inspection and test set-up.

@@ -36,17 +36,44 @@ pub struct TuiOptions {
     pub resume: Option<std::path::PathBuf>,
     /// The journals' folder when it is not the default one (the demo's, `--sessions-dir`).
     pub sessions_dir: Option<std::path::PathBuf>,
-    /// The stores are the demo's simulator (its sessions can be read, not continued).
+    /// The stores are a simulator's (the demo's).
     pub simulated: bool,
+    /// The demo's simulator outlives this process: `keyturn demo --resume` continues a
+    /// session left under way.
+    pub demo_resume: Option<DemoResume>,
+}
+
+pub use app::DemoResume;
+
+/// How the TUI ended.
+pub struct Ending {
+    /// The line to print once the normal screen is back, or why the TUI failed.
+    pub result: anyhow::Result<String>,
+    /// The session left under way (started, not finished): it can be taken up again.
+    pub under_way: Option<String>,
 }
 
 /// Opens the TUI and runs it until the operator quits; the terminal is restored on every
-/// exit. Returns the line to print once the normal screen is back.
-pub async fn run(
-    config: Config,
-    creds: &Credentials,
-    options: TuiOptions,
-) -> anyhow::Result<String> {
+/// exit. Says what to print and which session, if any, was left under way.
+pub async fn run(config: Config, creds: &Credentials, options: TuiOptions) -> Ending {
+    let mut session = match open(config, creds, options).await {
+        Ok(session) => session,
+        Err(err) => {
+            return Ending {
+                result: Err(err),
+                under_way: None,
+            };
+        }
+    };
+    let result = show(&mut session).await;
+    let view = &session.app.view;
+    Ending {
+        under_way: view.session().filter(|_| view.outcome.is_none()),
+        result: result.map(|()| farewell(&session)),
+    }
+}
+
+async fn open(config: Config, creds: &Credentials, options: TuiOptions) -> anyhow::Result<Session> {
     if let Some(path) = &options.log_file {
         log_to_file(path)?;
     }
@@ -66,9 +93,15 @@ pub async fn run(
     session.app.banner = options.banner;
     session.app.sessions_dir = options.sessions_dir;
     session.app.simulated = options.simulated;
+    session.app.demo_resume = options.demo_resume;
     session.app.color = std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    Ok(session)
+}
+
+/// The screen, until the operator quits.
+async fn show(session: &mut Session) -> anyhow::Result<()> {
     let mut guard = terminal::TerminalGuard::enter()?;
-    let result = event_loop::run(&mut guard, &mut session).await;
+    let result = event_loop::run(&mut guard, session).await;
     // The token must not outlive the session on the clipboard: clear it (if still ours)
     // while the terminal can still receive an OSC 52 clear.
     if let Some(clipboard) = &session.app.clipboard {
@@ -78,8 +111,7 @@ pub async fn run(
         }
     }
     drop(guard);
-    result?;
-    Ok(farewell(&session))
+    result
 }
 
 fn farewell(session: &Session) -> String {

@@ -5,6 +5,7 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod crash;
+pub mod demo;
 pub mod echo;
 pub mod engine;
 pub mod matrix;

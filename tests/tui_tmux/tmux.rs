@@ -36,15 +36,33 @@ impl Tmux {
     /// Starts `keyturn demo` in a `width`×`height` pane, or `None` when tmux is missing
     /// outside CI (the caller skips).
     pub fn demo(width: u16, height: u16) -> Option<Tmux> {
+        Tmux::demo_with(&[], width, height)
+    }
+
+    /// Starts `keyturn demo --dir <its demo folder> args…` in a `width`×`height` pane.
+    pub fn demo_with(args: &[&str], width: u16, height: u16) -> Option<Tmux> {
         let tmux = Tmux::server()?;
-        let demo = tmux.demo_dir();
-        let program = Path::new(env!("CARGO_BIN_EXE_keyturn"));
-        tmux.start(
-            program,
-            &["demo", "--dir", demo.to_str().unwrap()],
-            (width, height),
-        );
+        tmux.keyturn_demo(args, (width, height));
         Some(tmux)
+    }
+
+    /// Ends whatever runs in the server, then runs `keyturn demo --dir <its demo folder>
+    /// args…` in a new pane of a new server on the same socket, with the same folders.
+    pub fn restart_demo(&self, args: &[&str], width: u16, height: u16) {
+        let _ = self.tmux(&["kill-server"]);
+        self.keyturn_demo(args, (width, height));
+    }
+
+    fn keyturn_demo(&self, args: &[&str], size: (u16, u16)) {
+        let demo = self.demo_dir();
+        let mut all = vec!["demo", "--dir", demo.to_str().unwrap()];
+        all.extend_from_slice(args);
+        self.start(Path::new(env!("CARGO_BIN_EXE_keyturn")), &all, size);
+    }
+
+    /// The pid of keyturn, the child of the pane's shell.
+    pub fn keyturn_pid(&self) -> Option<String> {
+        child_of(&self.pane("#{pane_pid}"))
     }
 
     /// Starts `program args…` in a `width`×`height` pane, as [`Tmux::demo`] does keyturn.
@@ -54,8 +72,9 @@ impl Tmux {
         Some(tmux)
     }
 
-    /// A server of our own, or `None` when tmux is missing outside CI.
-    fn server() -> Option<Tmux> {
+    /// A server of our own (nothing runs in it yet), or `None` when tmux is missing
+    /// outside CI.
+    pub fn server() -> Option<Tmux> {
         if !tmux_installed() {
             assert!(
                 !in_ci(),
@@ -214,9 +233,50 @@ impl Tmux {
 }
 
 impl Drop for Tmux {
+    /// Also kills the demo's detached simulator, which outlives keyturn on purpose.
     fn drop(&mut self) {
         let _ = self.tmux(&["kill-server"]);
+        let default_demo = self.state_dir().join("keyturn/demo");
+        for dir in [self.demo_dir(), default_demo] {
+            if let Ok(Some(handoff)) = keyturn::cli::demo::handoff::Handoff::read(&dir) {
+                kill_demo_simulator(handoff.pid);
+            }
+        }
     }
+}
+
+/// SIGKILL to `pid` if its command line is a demo simulator's (never another process
+/// that got the pid since).
+fn kill_demo_simulator(pid: u32) {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    if String::from_utf8_lossy(&cmdline).contains("demo-simulator") {
+        let _ = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status();
+    }
+}
+
+/// True while `pid` runs; a zombie (ended, not yet reaped by its parent) has ended.
+pub fn running(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
+    !state.is_some_and(|s| s.starts_with('Z') || s.starts_with('X'))
+}
+
+/// The first child process of `parent`, from /proc (no procps needed).
+pub fn child_of(parent: &str) -> Option<String> {
+    std::fs::read_dir("/proc")
+        .ok()?
+        .flatten()
+        .find_map(|entry| {
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // pid (comm) state ppid …; comm may hold spaces, so split after the last ')'.
+            let after = stat.rsplit_once(')')?.1;
+            let ppid = after.split_whitespace().nth(1)?;
+            (ppid == parent).then(|| entry.file_name().to_string_lossy().into_owned())
+        })
 }
 
 /// `$CI` as CI services set it (`true`, `1`); empty, `0` or `false` count as unset.

@@ -54,6 +54,16 @@ pub enum Effect {
     Quit,
 }
 
+/// What a demo session's resume hint needs: the demo's simulator runs on without this
+/// process, until its idle timeout.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DemoResume {
+    /// ` --dir DIR` when the demo's folder is not the default one, else empty.
+    pub dir_flag: String,
+    /// The simulator's idle timeout, in words ("30 min").
+    pub idle_timeout: String,
+}
+
 /// Everything the screen shows.
 // Four independent flags (colour, help, quit, picked): a state enum would not be clearer.
 #[allow(clippy::struct_excessive_bools)]
@@ -84,8 +94,11 @@ pub struct App {
     pub quit: bool,
     /// Where this face's journals are when not the default folder (the demo's, `--sessions-dir`).
     pub sessions_dir: Option<std::path::PathBuf>,
-    /// The stores are the demo's simulator, which ends with the process.
+    /// The stores are a simulator's (the demo's).
     pub simulated: bool,
+    /// The demo's simulator outlives this process, so a demo session left under way can
+    /// be continued (`None` for a simulator that ends with the process).
+    pub demo_resume: Option<DemoResume>,
     /// `[github] probe_workflow` is set: the probe key can prove GitHub's copy.
     pub probe_configured: bool,
 }
@@ -112,6 +125,7 @@ impl App {
             quit: false,
             sessions_dir: None,
             simulated: false,
+            demo_resume: None,
             probe_configured: config.github.probe_workflow.is_some(),
         }
     }
@@ -143,19 +157,25 @@ impl App {
     }
 
     /// The command that shows (or takes up) session `id` later, true for this face: the
-    /// demo's journals are in its own folder, and its simulated stores end with it, so a
-    /// demo session can be read but not continued.
+    /// demo's journals are in its own folder; a demo session under way is continued by
+    /// `keyturn demo --resume` while the demo's simulator runs, and only read otherwise.
     pub fn resume_command(&self, id: &str) -> String {
         let command = match &self.sessions_dir {
             Some(dir) => format!("keyturn resume {id} --sessions-dir {}", dir.display()),
             None => format!("keyturn resume {id}"),
         };
-        if self.simulated {
-            format!(
-                "`{command}` shows its journal (the demo's simulated stores end with the demo, so it cannot be continued)"
-            )
-        } else {
-            format!("`{command}` shows where it stopped and how to go on")
+        if !self.simulated {
+            return format!("`{command}` shows where it stopped and how to go on");
+        }
+        match (&self.demo_resume, self.view.outcome) {
+            (Some(demo), None) => format!(
+                "`keyturn demo --resume {id}{}` continues it (the demo's simulator keeps its stores until {} without a request)",
+                demo.dir_flag, demo.idle_timeout
+            ),
+            (_, Some(_)) => format!("`{command}` shows its journal"),
+            (None, None) => format!(
+                "`{command}` shows its journal (the simulated stores end with this process, so it cannot be continued)"
+            ),
         }
     }
 
@@ -222,5 +242,44 @@ impl App {
                 self.panels.github_rate = github_rate;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::session::event::Outcome;
+
+    fn demo_app() -> App {
+        let text = include_str!("../../../examples/keyturn.toml");
+        let config = crate::config::Config::parse(text, std::path::Path::new("keyturn.toml"))
+            .expect("the example config parses");
+        let mut app = App::new(&config, true);
+        app.simulated = true;
+        app.sessions_dir = Some("/d/sessions".into());
+        app
+    }
+
+    #[test]
+    fn a_demo_session_is_continued_while_its_simulator_runs_and_only_read_otherwise() {
+        let mut app = demo_app();
+        app.demo_resume = Some(DemoResume {
+            dir_flag: " --dir /d".into(),
+            idle_timeout: "30 min".into(),
+        });
+        let under_way = app.resume_command("S");
+        assert!(
+            under_way.starts_with("`keyturn demo --resume S --dir /d` continues it")
+                && under_way.contains("30 min without a request"),
+            "{under_way}"
+        );
+        app.view.outcome = Some(Outcome::Completed);
+        assert_eq!(
+            app.resume_command("S"),
+            "`keyturn resume S --sessions-dir /d/sessions` shows its journal"
+        );
+        app.demo_resume = None;
+        app.view.outcome = None;
+        assert!(app.resume_command("S").contains("cannot be continued"));
     }
 }
