@@ -316,6 +316,98 @@ pub const ACTIONS: &[ActionSpec] = &[
     },
 ];
 
+/// A catalogue action, as code names it: the engine and the validator match on this enum,
+/// so an action misspelled in keyturn's own code is a compile error, not a step that
+/// silently falls through to "unknown action". A runbook's `action = "…"` string is
+/// resolved to it once, when the walk is planned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ActionKind {
+    ValidateVault,
+    CopyToClipboard,
+    WriteGithubSecret,
+    DispatchWorkflow,
+    WatchWorkflow,
+    SetHerokuConfig,
+    RestartDynos,
+    WriteVault,
+    RestoreVaultVersion,
+    AuditDrift,
+    ListAuthorizations,
+    CreateAuthorization,
+    ValidateToken,
+    CheckHealth,
+    RevokeAuthorization,
+    WriteAuditEntry,
+    WritePostmortem,
+    Stop,
+    Manual,
+}
+
+impl ActionKind {
+    /// Every action, in the catalogue's order.
+    pub const ALL: [ActionKind; 19] = [
+        ActionKind::ValidateVault,
+        ActionKind::CopyToClipboard,
+        ActionKind::WriteGithubSecret,
+        ActionKind::DispatchWorkflow,
+        ActionKind::WatchWorkflow,
+        ActionKind::SetHerokuConfig,
+        ActionKind::RestartDynos,
+        ActionKind::WriteVault,
+        ActionKind::RestoreVaultVersion,
+        ActionKind::AuditDrift,
+        ActionKind::ListAuthorizations,
+        ActionKind::CreateAuthorization,
+        ActionKind::ValidateToken,
+        ActionKind::CheckHealth,
+        ActionKind::RevokeAuthorization,
+        ActionKind::WriteAuditEntry,
+        ActionKind::WritePostmortem,
+        ActionKind::Stop,
+        ActionKind::Manual,
+    ];
+
+    /// The name a runbook file uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            ActionKind::ValidateVault => "validate_vault",
+            ActionKind::CopyToClipboard => "copy_to_clipboard",
+            ActionKind::WriteGithubSecret => "write_github_secret",
+            ActionKind::DispatchWorkflow => "dispatch_workflow",
+            ActionKind::WatchWorkflow => "watch_workflow",
+            ActionKind::SetHerokuConfig => "set_heroku_config",
+            ActionKind::RestartDynos => "restart_dynos",
+            ActionKind::WriteVault => "write_vault",
+            ActionKind::RestoreVaultVersion => "restore_vault_version",
+            ActionKind::AuditDrift => "audit_drift",
+            ActionKind::ListAuthorizations => "list_authorizations",
+            ActionKind::CreateAuthorization => "create_authorization",
+            ActionKind::ValidateToken => "validate_token",
+            ActionKind::CheckHealth => "check_health",
+            ActionKind::RevokeAuthorization => "revoke_authorization",
+            ActionKind::WriteAuditEntry => "write_audit_entry",
+            ActionKind::WritePostmortem => "write_postmortem",
+            ActionKind::Stop => "stop",
+            ActionKind::Manual => "manual",
+        }
+    }
+
+    /// The action a runbook names, if the catalogue has it.
+    pub fn parse(name: &str) -> Option<ActionKind> {
+        ActionKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Its catalogue entry (parameters, outputs, what it writes).
+    pub fn spec(self) -> Option<&'static ActionSpec> {
+        find(self.name())
+    }
+
+    /// The store kind it writes, if any.
+    pub fn writes(self) -> Option<Writes> {
+        self.spec().and_then(|a| a.writes)
+    }
+}
+
 /// Looks an action up by name.
 pub fn find(name: &str) -> Option<&'static ActionSpec> {
     ACTIONS.iter().find(|a| a.name == name)
@@ -363,6 +455,11 @@ mod tests {
             assert!(ACTIONS[..i].iter().all(|b| b.name != a.name), "{}", a.name);
         }
         assert_eq!(closest("write_githb_secret"), Some("write_github_secret"));
+        // The enum the code matches on and the table runbooks are checked against agree.
+        let names: Vec<&str> = ACTIONS.iter().map(|a| a.name).collect();
+        let kinds: Vec<&str> = ActionKind::ALL.iter().map(|k| k.name()).collect();
+        assert_eq!(names, kinds);
+        assert!(ActionKind::ALL.iter().all(|k| k.spec().is_some()));
         assert_eq!(closest("completely_different_thing"), None);
     }
 }

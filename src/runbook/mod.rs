@@ -1,11 +1,13 @@
 //! Runbooks as data: the file format ([`model`]), the `when` language ([`condition`]),
 //! `{placeholder}` templates ([`template`]), the built-in actions ([`catalogue`]), loading
-//! with located errors ([`loader`]) and validation ([`validate`]), the engine's typed
-//! [`event`] stream and the fsynced session [`journal`].
+//! with located errors ([`loader`]) and validation ([`validate`]), and the [`engine`] that
+//! walks one. What a walk did is a session's (see [`crate::session`]: events, journal,
+//! the one fold).
 //!
-//! The engine that walks a runbook lives beside this and binds action names to code; this
-//! half only says what a valid runbook is, so `keyturn runbooks validate` can reject a
-//! broken file before anyone starts a rotation with it.
+//! A runbook is validated once when loaded, and each step compiled once when the walk is
+//! planned ([`engine::PlannedStep`]: its [`catalogue::ActionKind`] and parsed `when`), so
+//! `keyturn runbooks validate` rejects a broken file before anyone starts a rotation with
+//! it and the engine never re-reads a step's text.
 
 pub mod catalogue;
 pub mod condition;
@@ -21,6 +23,7 @@ use std::fmt;
 
 use crate::config::Location;
 
+pub use catalogue::ActionKind;
 pub use condition::{Condition, ConditionContext, StepStatus};
 pub use loader::{Registry, RegistryEntry};
 pub use model::{Confirm, Origin, Rollback, Runbook, Step};

@@ -123,9 +123,11 @@ impl Step {
     pub fn confirm(&self) -> Confirm {
         self.confirm.as_ref().map_or_else(
             || {
-                let writes = super::catalogue::find(self.action.get_ref())
-                    .is_some_and(|a| a.writes.is_some());
-                if writes || self.action.get_ref() == "manual" {
+                let kind = self.kind();
+                let writes = kind
+                    .and_then(super::catalogue::ActionKind::writes)
+                    .is_some();
+                if writes || kind == Some(super::catalogue::ActionKind::Manual) {
                     Confirm::YesNo
                 } else {
                     Confirm::None
@@ -137,6 +139,17 @@ impl Step {
 
     pub fn id(&self) -> &str {
         self.id.get_ref()
+    }
+
+    /// The catalogue action this step names (`None` for an unknown name, which
+    /// `runbooks validate` reports with the closest one).
+    pub fn kind(&self) -> Option<super::catalogue::ActionKind> {
+        super::catalogue::ActionKind::parse(self.action.get_ref())
+    }
+
+    /// True when the step's action is `kind`.
+    pub fn is(&self, kind: super::catalogue::ActionKind) -> bool {
+        self.kind() == Some(kind)
     }
 }
 

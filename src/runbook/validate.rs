@@ -335,7 +335,9 @@ impl Checker<'_> {
         let Some(for_each) = &step.for_each else {
             return;
         };
-        if for_each.get_ref() != "manual_consumers" || step.action.get_ref() != "manual" {
+        if for_each.get_ref() != "manual_consumers"
+            || !step.is(super::catalogue::ActionKind::Manual)
+        {
             let msg = format!(
                 "`for_each = \"{}\"` is not supported here",
                 for_each.get_ref()

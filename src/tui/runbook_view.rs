@@ -373,5 +373,5 @@ fn list(items: &[String]) -> String {
 }
 
 fn is_postmortem(step: &crate::runbook::Step) -> bool {
-    step.action.get_ref() == "write_postmortem"
+    step.is(crate::runbook::ActionKind::WritePostmortem)
 }

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::drift::{self, AuditOptions};
+use crate::runbook::ActionKind;
 use crate::secret::Token;
 use crate::session::event::EventKind;
 use crate::vendors::Validation;
@@ -17,22 +18,30 @@ impl Engine {
         if let Some(preview) = self.unminted_preview(planned, &p) {
             return Ok(preview);
         }
-        match planned.step.action.get_ref().as_str() {
-            "validate_vault" => self.validate_vault().await,
-            "audit_drift" => self.audit_drift().await,
-            "validate_token" => self.validate_token(&p).await,
-            "copy_to_clipboard" => self.copy_to_clipboard(&p).await,
-            "manual" => self.manual(planned, &p).await,
-            "stop" => Ok(stop(&p)),
-            "dispatch_workflow" => self.dispatch_workflow(&p).await,
-            "watch_workflow" => self.watch_workflow(&p).await,
-            "check_health" => self.check_health(&p).await,
-            "write_postmortem" => self.write_postmortem(planned),
-            "write_audit_entry" => self.write_audit_entry(&p).await,
-            "list_authorizations" => self.list_authorizations(&p).await,
-            "create_authorization" => self.create_authorization(&p).await,
-            "revoke_authorization" => self.revoke_authorization(&p).await,
-            other => self.run_write(other, &p).await,
+        let Some(kind) = planned.kind else {
+            let name = planned.step.action.get_ref();
+            return Err(EngineError::Step(format!("unknown action `{name}`")));
+        };
+        match kind {
+            ActionKind::ValidateVault => self.validate_vault().await,
+            ActionKind::AuditDrift => self.audit_drift().await,
+            ActionKind::ValidateToken => self.validate_token(&p).await,
+            ActionKind::CopyToClipboard => self.copy_to_clipboard(&p).await,
+            ActionKind::Manual => self.manual(planned, &p).await,
+            ActionKind::Stop => Ok(stop(&p)),
+            ActionKind::DispatchWorkflow => self.dispatch_workflow(&p).await,
+            ActionKind::WatchWorkflow => self.watch_workflow(&p).await,
+            ActionKind::CheckHealth => self.check_health(&p).await,
+            ActionKind::WritePostmortem => self.write_postmortem(planned),
+            ActionKind::WriteAuditEntry => self.write_audit_entry(&p).await,
+            ActionKind::ListAuthorizations => self.list_authorizations(&p).await,
+            ActionKind::CreateAuthorization => self.create_authorization(&p).await,
+            ActionKind::RevokeAuthorization => self.revoke_authorization(&p).await,
+            ActionKind::SetHerokuConfig => self.set_heroku_config(&p).await,
+            ActionKind::WriteGithubSecret => self.write_github_secret(&p).await,
+            ActionKind::WriteVault => self.write_vault(&p).await,
+            ActionKind::RestoreVaultVersion => self.restore_vault_version().await,
+            ActionKind::RestartDynos => self.restart_dynos(&p).await,
         }
     }
 

@@ -58,7 +58,7 @@ pub fn minted_before(
 pub fn minting_step(steps: &[PlannedStep]) -> Option<usize> {
     steps
         .iter()
-        .position(|s| s.step.action.get_ref() == "create_authorization")
+        .position(|s| s.is(crate::runbook::ActionKind::CreateAuthorization))
 }
 
 /// The first step that neither succeeded, nor was skipped, nor failed in a way a later

@@ -3,20 +3,46 @@
 
 use crate::config::ManualConsumer;
 use crate::runbook::condition::{Condition, ConditionContext, StepStatus};
-use crate::runbook::{Confirm, Runbook, Step};
+use crate::runbook::{ActionKind, Confirm, Runbook, Step};
 
 use super::{ConfirmPrompt, Engine, EngineError};
 
-/// One step of the walk; an expanded `for_each` step carries its consumer.
+/// One step of the walk, compiled once: its action resolved in the catalogue and its
+/// `when` parsed (a validated runbook has neither wrong; an unchecked one fails the step
+/// that carries the fault, not the plan). An expanded `for_each` step carries its
+/// consumer.
 #[derive(Debug, Clone)]
 pub struct PlannedStep {
     /// The step id, suffixed `.N` for the N-th consumer of a `for_each` step.
     pub id: String,
     pub step: Step,
     pub consumer: Option<ManualConsumer>,
+    /// `None` when the runbook names an action the catalogue does not have.
+    pub kind: Option<ActionKind>,
+    /// The parsed `when`, or why it does not parse.
+    pub when: Option<Result<Condition, String>>,
 }
 
 impl PlannedStep {
+    /// Compiles `step` (for `consumer`, when it is a `for_each` copy) under `id`.
+    pub fn compile(id: String, step: &Step, consumer: Option<ManualConsumer>) -> PlannedStep {
+        let when = step.when.as_ref().map(|w| {
+            Condition::parse(w.get_ref()).map_err(|e| format!("bad condition on {id}: {e}"))
+        });
+        PlannedStep {
+            kind: step.kind(),
+            when,
+            id,
+            step: step.clone(),
+            consumer,
+        }
+    }
+
+    /// True when the step's action is `kind`.
+    pub fn is(&self, kind: ActionKind) -> bool {
+        self.kind == Some(kind)
+    }
+
     /// The confirmation, `None` when the step runs without asking.
     pub fn confirm(&self) -> Option<Confirm> {
         match self.step.confirm() {
@@ -32,18 +58,11 @@ pub fn expand(runbook: &Runbook, consumers: &[ManualConsumer]) -> Vec<PlannedSte
     for step in runbook.forward_steps() {
         if step.for_each.is_some() {
             for (i, consumer) in consumers.iter().enumerate() {
-                planned.push(PlannedStep {
-                    id: format!("{}.{}", step.id(), i + 1),
-                    step: step.clone(),
-                    consumer: Some(consumer.clone()),
-                });
+                let id = format!("{}.{}", step.id(), i + 1);
+                planned.push(PlannedStep::compile(id, step, Some(consumer.clone())));
             }
         } else {
-            planned.push(PlannedStep {
-                id: step.id().to_owned(),
-                step: step.clone(),
-                consumer: None,
-            });
+            planned.push(PlannedStep::compile(step.id().to_owned(), step, None));
         }
     }
     planned
@@ -52,11 +71,10 @@ pub fn expand(runbook: &Runbook, consumers: &[ManualConsumer]) -> Vec<PlannedSte
 impl Engine {
     /// Whether the step's `when` holds now.
     pub(crate) fn applies(&self, planned: &PlannedStep) -> Result<bool, EngineError> {
-        let Some(when) = &planned.step.when else {
+        let Some(when) = &planned.when else {
             return Ok(true);
         };
-        let condition = Condition::parse(when.get_ref())
-            .map_err(|e| EngineError::Step(format!("bad condition on {}: {e}", planned.id)))?;
+        let condition = when.as_ref().map_err(|e| EngineError::Step(e.clone()))?;
         condition
             .evaluate(self)
             .map_err(|e| EngineError::Step(e.to_string()))

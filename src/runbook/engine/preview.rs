@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::{Change, Engine, PlannedStep};
+use crate::runbook::ActionKind;
 
 impl Engine {
     /// What confirming the step would change, for the confirmation screen (best effort,
@@ -17,8 +18,11 @@ impl Engine {
             to: to.clone(),
             note: note.to_owned(),
         };
-        match planned.step.action.get_ref().as_str() {
-            "set_heroku_config" => self
+        let Some(kind) = planned.kind else {
+            return Vec::new();
+        };
+        match kind {
+            ActionKind::SetHerokuConfig => self
                 .target_apps(&p)
                 .into_iter()
                 .map(|a| Change {
@@ -26,12 +30,12 @@ impl Engine {
                     ..store(format!("heroku:{a}"), "dynos restart")
                 })
                 .collect(),
-            "write_github_secret" => vec![Change {
+            ActionKind::WriteGithubSecret => vec![Change {
                 from: Some("its value (never shown by GitHub)".into()),
                 ..store("github".into(), "write-only")
             }],
-            "revoke_authorization" => self.revoke_preview(&p),
-            "create_authorization" => vec![Change {
+            ActionKind::RevokeAuthorization => self.revoke_preview(&p),
+            ActionKind::CreateAuthorization => vec![Change {
                 store: "heroku authorizations".into(),
                 from: None,
                 to: None,
@@ -41,7 +45,7 @@ impl Engine {
                     p.get("scope").map_or("?", String::as_str)
                 ),
             }],
-            "write_vault" | "restore_vault_version" => vec![Change {
+            ActionKind::WriteVault | ActionKind::RestoreVaultVersion => vec![Change {
                 from: self
                     .secrets
                     .vault
@@ -49,7 +53,7 @@ impl Engine {
                     .map(|t| t.fingerprint().to_string()),
                 ..store("vault".into(), "new version")
             }],
-            "restart_dynos" => self
+            ActionKind::RestartDynos => self
                 .target_apps(&p)
                 .into_iter()
                 .map(|a| Change {

@@ -91,7 +91,7 @@ impl Engine {
             return None;
         }
         let step = self.steps().iter().find(|s| {
-            s.step.action.get_ref() == "write_postmortem"
+            s.is(crate::runbook::ActionKind::WritePostmortem)
                 && self.status.get(&s.id) == Some(&crate::runbook::StepStatus::Succeeded)
         })?;
         let outputs = self.fold.journaled.outputs.get(&step.id)?;
@@ -109,7 +109,7 @@ impl Engine {
         message: &str,
     ) -> Option<String> {
         let step_wrote_it = self.steps().iter().any(|s| {
-            s.step.action.get_ref() == "write_audit_entry"
+            s.is(crate::runbook::ActionKind::WriteAuditEntry)
                 && self.status.get(&s.id) == Some(&crate::runbook::StepStatus::Succeeded)
         });
         if self.deps().dry_run || step_wrote_it || !self.wrote_anything() {

@@ -18,7 +18,7 @@
 use std::collections::BTreeSet;
 
 use crate::config::Config;
-use crate::runbook::catalogue::{self, Writes};
+use crate::runbook::catalogue::Writes;
 use crate::runbook::{Confirm, Runbook, Step, TemplateVars};
 use crate::secret::Token;
 use crate::session::event::{Event, EventKind};
@@ -279,7 +279,7 @@ impl Engine {
         let Some(planned) = j.in_flight.as_deref().and_then(|id| self.planned(id)) else {
             return Vec::new();
         };
-        if planned.step.action.get_ref() != "create_authorization" {
+        if !planned.is(crate::runbook::ActionKind::CreateAuthorization) {
             return Vec::new();
         }
         let Some(description) = self.params(&planned).get("description").cloned() else {
@@ -304,7 +304,7 @@ impl Engine {
             !self.writes_vault(id)
                 && self
                     .planned(id)
-                    .is_some_and(|p| super::safety::is_consumer(p.step.action.get_ref()))
+                    .is_some_and(|p| super::safety::is_consumer(p.kind))
         });
         before == Some(vault.version) && !consumers_since
     }
@@ -338,8 +338,7 @@ impl Engine {
 
     fn writes_vault(&self, id: &str) -> bool {
         self.planned(id).is_some_and(|p| {
-            catalogue::find(p.step.action.get_ref())
-                .is_some_and(|a| a.writes == Some(Writes::Vault))
+            p.kind.and_then(crate::runbook::ActionKind::writes) == Some(Writes::Vault)
         })
     }
 }
@@ -396,9 +395,5 @@ fn orphan_step(n: usize, id: &str) -> PlannedStep {
         for_each: None,
         back_to: None,
     };
-    PlannedStep {
-        id: format!("revoke_orphan.{n}"),
-        step,
-        consumer: None,
-    }
+    PlannedStep::compile(format!("revoke_orphan.{n}"), &step, None)
 }

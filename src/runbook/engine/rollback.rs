@@ -119,7 +119,7 @@ impl Engine {
         {
             return Some(format!("{} ({})", consumer.name, consumer.how));
         }
-        let pasted_github = planned.step.action.get_ref() == "manual"
+        let pasted_github = planned.is(crate::runbook::ActionKind::Manual)
             && self.covers(planned) == [crate::session::event::Store::Github];
         (pasted_github && !self.github_write()).then(|| {
             format!(
@@ -142,11 +142,7 @@ impl Engine {
         let path: Vec<PlannedStep> = self
             .runbook_rollback_path(id)
             .into_iter()
-            .map(|step| PlannedStep {
-                id: step.id().to_owned(),
-                step,
-                consumer: None,
-            })
+            .map(|step| PlannedStep::compile(step.id().to_owned(), &step, None))
             .collect();
         let (mut lines, mut failures) = (Vec::new(), Vec::new());
         for planned in path {
@@ -180,11 +176,9 @@ impl Engine {
             .ok_or(EngineError::NotNow("rollback"))?;
         step.action = toml::Spanned::new(0..0, action);
         step.params = Some(toml::Spanned::new(0..0, params));
-        let planned = PlannedStep {
-            id: format!("{id}.rollback"),
-            step,
-            consumer: None,
-        };
+        // An inline rollback runs unconditionally, whatever the forward step's `when`.
+        step.when = None;
+        let planned = PlannedStep::compile(format!("{id}.rollback"), &step, None);
         Ok(self.run_action(&planned).await?.summary)
     }
 }

@@ -13,7 +13,8 @@
 //!
 //! [`Ledger`]: super::Ledger
 
-use crate::runbook::catalogue::{self, Writes};
+use crate::runbook::ActionKind;
+use crate::runbook::catalogue::Writes;
 use crate::session::event::{Source, Store};
 
 use super::{ConfirmPrompt, Engine, EngineError, PlannedStep};
@@ -95,21 +96,23 @@ impl Engine {
     /// The copies a step writes (for the ledger: what an operator's skip leaves out).
     pub(crate) fn covers(&self, planned: &PlannedStep) -> Vec<Store> {
         let p = self.params(planned);
-        match planned.step.action.get_ref().as_str() {
-            "write_vault" | "restore_vault_version" => vec![Store::Vault],
-            "set_heroku_config" => self
+        match planned.kind {
+            Some(ActionKind::WriteVault | ActionKind::RestoreVaultVersion) => vec![Store::Vault],
+            Some(ActionKind::SetHerokuConfig) => self
                 .target_apps(&p)
                 .into_iter()
                 .map(|app| Store::HerokuApp { app })
                 .collect(),
-            "write_github_secret" => vec![Store::Github],
-            "manual" => match (&planned.consumer, p.get("store").map(String::as_str)) {
-                (Some(consumer), _) => vec![Store::Manual {
-                    name: consumer.name.clone(),
-                }],
-                (None, Some("github")) => vec![Store::Github],
-                _ => Vec::new(),
-            },
+            Some(ActionKind::WriteGithubSecret) => vec![Store::Github],
+            Some(ActionKind::Manual) => {
+                match (&planned.consumer, p.get("store").map(String::as_str)) {
+                    (Some(consumer), _) => vec![Store::Manual {
+                        name: consumer.name.clone(),
+                    }],
+                    (None, Some("github")) => vec![Store::Github],
+                    _ => Vec::new(),
+                }
+            }
             _ => Vec::new(),
         }
     }
@@ -122,8 +125,7 @@ impl Engine {
         planned: &PlannedStep,
         given: Option<ConfirmPrompt>,
     ) -> Option<ConfirmPrompt> {
-        let action = planned.step.action.get_ref().as_str();
-        if action == "revoke_authorization" && self.revokes_old(planned) {
+        if planned.is(ActionKind::RevokeAuthorization) && self.revokes_old(planned) {
             return Some(match given {
                 Some(ConfirmPrompt::Typed(word)) if !word.trim().is_empty() => {
                     ConfirmPrompt::Typed(word)
@@ -131,12 +133,10 @@ impl Engine {
                 _ => ConfirmPrompt::Typed(self.old_word(planned)),
             });
         }
-        let writes_store = catalogue::find(action).is_some_and(|a| {
-            matches!(
-                a.writes,
-                Some(Writes::Vault | Writes::Github | Writes::Heroku | Writes::Authorizations)
-            )
-        });
+        let writes_store = matches!(
+            planned.kind.and_then(ActionKind::writes),
+            Some(Writes::Vault | Writes::Github | Writes::Heroku | Writes::Authorizations)
+        );
         match given {
             None if writes_store => Some(ConfirmPrompt::YesNo),
             other => other,
@@ -166,7 +166,7 @@ impl Engine {
     /// A revoke of the OLD authorization when Heroku already rejected the old token before
     /// the rotation: nothing to revoke, and no typed word to ask for.
     pub(crate) fn needless_revoke(&self, planned: &PlannedStep) -> Option<String> {
-        let revoke = planned.step.action.get_ref() == "revoke_authorization";
+        let revoke = planned.is(ActionKind::RevokeAuthorization);
         (revoke && self.fold.ledger.old_dead && self.revokes_old(planned)).then(|| {
             "the old token was already rejected by Heroku (401) before this rotation: there is nothing to revoke".to_owned()
         })
@@ -243,14 +243,12 @@ impl Engine {
 }
 
 /// Steps that put the token somewhere a consumer reads it.
-pub(super) fn is_consumer(action: &str) -> bool {
-    action == "manual"
-        || catalogue::find(action).is_some_and(|a| {
-            matches!(
-                a.writes,
-                Some(Writes::Heroku | Writes::Github | Writes::Vault)
-            )
-        })
+pub(super) fn is_consumer(kind: Option<ActionKind>) -> bool {
+    kind == Some(ActionKind::Manual)
+        || matches!(
+            kind.and_then(ActionKind::writes),
+            Some(Writes::Heroku | Writes::Github | Writes::Vault)
+        )
 }
 
 /// "the vault, Heroku app x and the GitHub secret".

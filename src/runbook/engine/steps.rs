@@ -210,6 +210,6 @@ impl Engine {
 
 /// A step that writes a report (postmortem, audit entry), not a token store.
 fn is_report(planned: &PlannedStep) -> bool {
-    crate::runbook::catalogue::find(planned.step.action.get_ref())
-        .is_some_and(|a| a.writes == Some(crate::runbook::catalogue::Writes::Files))
+    planned.kind.and_then(crate::runbook::ActionKind::writes)
+        == Some(crate::runbook::catalogue::Writes::Files)
 }

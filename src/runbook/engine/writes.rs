@@ -15,22 +15,6 @@ use super::actions::{done, done_with};
 use super::{Done, Engine, EngineError, Source};
 
 impl Engine {
-    /// Dispatches the store-writing actions.
-    pub(crate) async fn run_write(
-        &mut self,
-        action: &str,
-        p: &BTreeMap<String, String>,
-    ) -> Result<Done, EngineError> {
-        match action {
-            "set_heroku_config" => self.set_heroku_config(p).await,
-            "write_github_secret" => self.write_github_secret(p).await,
-            "write_vault" => self.write_vault(p).await,
-            "restore_vault_version" => self.restore_vault_version().await,
-            "restart_dynos" => self.restart_dynos(p).await,
-            other => Err(EngineError::Step(format!("unknown action `{other}`"))),
-        }
-    }
-
     /// The in-memory token a step's `source` names.
     pub(crate) fn token(&self, p: &BTreeMap<String, String>) -> Result<&Token, EngineError> {
         let name = p.get("source").map_or("vault", String::as_str);
@@ -120,7 +104,7 @@ impl Engine {
             .collect()
     }
 
-    async fn set_heroku_config(
+    pub(super) async fn set_heroku_config(
         &mut self,
         p: &BTreeMap<String, String>,
     ) -> Result<Done, EngineError> {
@@ -182,7 +166,7 @@ impl Engine {
         Ok(Some(change))
     }
 
-    async fn write_github_secret(
+    pub(super) async fn write_github_secret(
         &mut self,
         p: &BTreeMap<String, String>,
     ) -> Result<Done, EngineError> {
@@ -220,7 +204,10 @@ impl Engine {
         Ok(done_with(&change, &[("updated_at", &updated)]))
     }
 
-    async fn write_vault(&mut self, p: &BTreeMap<String, String>) -> Result<Done, EngineError> {
+    pub(super) async fn write_vault(
+        &mut self,
+        p: &BTreeMap<String, String>,
+    ) -> Result<Done, EngineError> {
         let (token, source) = self.writable(p).await?;
         self.put_vault(&token, source).await
     }
@@ -228,7 +215,7 @@ impl Engine {
     /// Makes the version in use when the session began current again, as a new version.
     /// Refused when that token no longer validates (it would put the vault on a dead
     /// token) or when someone else wrote the vault since.
-    async fn restore_vault_version(&mut self) -> Result<Done, EngineError> {
+    pub(super) async fn restore_vault_version(&mut self) -> Result<Done, EngineError> {
         self.load_previous().await?;
         let token = self
             .secrets
@@ -287,7 +274,10 @@ impl Engine {
         ))
     }
 
-    async fn restart_dynos(&mut self, p: &BTreeMap<String, String>) -> Result<Done, EngineError> {
+    pub(super) async fn restart_dynos(
+        &mut self,
+        p: &BTreeMap<String, String>,
+    ) -> Result<Done, EngineError> {
         let apps = self.apps_to_write(p);
         if apps.is_empty() {
             return Ok(done("no app changed by this session: no dynos to restart"));

@@ -4,7 +4,7 @@
 //! kind of copy; a step that writes a store must be confirmed.
 
 use super::Checker;
-use crate::runbook::catalogue::{self, Writes};
+use crate::runbook::catalogue::{ActionKind, Writes};
 use crate::runbook::model::{Confirm, Step};
 
 /// The kinds of copy a revoke must come after, each with the step that writes it.
@@ -29,10 +29,9 @@ impl Checker<'_> {
         if step.rollback_only {
             return;
         }
-        let action = step.action.get_ref().as_str();
-        if action == "revoke_authorization" {
+        if step.is(ActionKind::RevokeAuthorization) {
             self.revocation(index, step);
-        } else if writes_store(action) && matches!(step.confirm(), Confirm::None) {
+        } else if writes_store(step) && matches!(step.confirm(), Confirm::None) {
             let at = step
                 .confirm
                 .as_ref()
@@ -73,16 +72,16 @@ impl Checker<'_> {
         }
         let earlier = &self.runbook.steps[..index];
         let present = [
-            earlier.iter().any(|s| s.action.get_ref() == "write_vault"),
+            earlier.iter().any(|s| s.is(ActionKind::WriteVault)),
+            earlier
+                .iter()
+                .any(|s| s.is(ActionKind::SetHerokuConfig) && param(s, "apps") == Some("all")),
             earlier.iter().any(|s| {
-                s.action.get_ref() == "set_heroku_config" && param(s, "apps") == Some("all")
+                s.is(ActionKind::WriteGithubSecret)
+                    || (s.is(ActionKind::Manual) && param(s, "store") == Some("github"))
             }),
             earlier.iter().any(|s| {
-                s.action.get_ref() == "write_github_secret"
-                    || (s.action.get_ref() == "manual" && param(s, "store") == Some("github"))
-            }),
-            earlier.iter().any(|s| {
-                s.action.get_ref() == "manual"
+                s.is(ActionKind::Manual)
                     && s.for_each.as_ref().map(|f| f.get_ref().as_str()) == Some("manual_consumers")
             }),
         ];
@@ -100,13 +99,11 @@ impl Checker<'_> {
     }
 }
 
-fn writes_store(action: &str) -> bool {
-    catalogue::find(action).is_some_and(|a| {
-        matches!(
-            a.writes,
-            Some(Writes::Vault | Writes::Github | Writes::Heroku | Writes::Authorizations)
-        )
-    })
+fn writes_store(step: &Step) -> bool {
+    matches!(
+        step.kind().and_then(ActionKind::writes),
+        Some(Writes::Vault | Writes::Github | Writes::Heroku | Writes::Authorizations)
+    )
 }
 
 fn param<'s>(step: &'s Step, name: &str) -> Option<&'s str> {
