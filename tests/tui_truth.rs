@@ -223,4 +223,12 @@ async fn the_verify_steps_probe_reaches_the_github_panel() {
             .any(|l| l.contains("probe run") && l.contains("equals the vault")),
         "{log:?}"
     );
+    // The end message says what proves GitHub's copy: the probe, not only updated_at.
+    let proven = "GitHub secret: the vault's value (written, proven by updated_at); probe run";
+    assert!(
+        log.iter().any(|l| l.contains("finished (completed)")
+            && l.contains(proven)
+            && l.contains("holds the vault's value")),
+        "{log:?}"
+    );
 }

@@ -73,6 +73,9 @@ pub struct Summary {
     /// Every proven write outside a rollback: the store, which token, by the operator's
     /// hand. What the session did, as opposed to what the diagnosis recommended.
     pub writes: Vec<Written>,
+    /// The last probe of GitHub's copy in this session, unless a later write to GitHub
+    /// outdated it.
+    pub github_probe: Option<crate::drift::ProbeVerdict>,
     /// A rollback ran in this session.
     pub rolled_back: bool,
     /// Against the simulator: nothing real was touched.
@@ -172,12 +175,9 @@ impl Summary {
                 source,
                 by_operator,
                 ..
-            } if !self.rolled_back => self.writes.push(Written {
-                store: store.clone(),
-                source: *source,
-                by_operator: *by_operator,
-            }),
+            } => self.written(store, *source, *by_operator),
             EventKind::RollbackStarted => self.rolled_back = true,
+            EventKind::GithubProbed { verdict, .. } => self.github_probe = Some(verdict.clone()),
             EventKind::OperatorNote { kind, text } => self.notes.push((*kind, text.clone())),
             EventKind::SessionFinished { outcome, message } => {
                 self.finished = Some((event.at, *outcome, message.clone()));
@@ -188,6 +188,21 @@ impl Summary {
         }
         if let Some(fact) = fact(&event.kind) {
             self.facts.push((event.at, fact));
+        }
+    }
+
+    /// A proven write: what the forward walk did (a rollback's writes undo, they are not
+    /// the path taken); a write to GitHub outdates any probe of it.
+    fn written(&mut self, store: &Store, source: Option<Source>, by_operator: bool) {
+        if *store == Store::Github {
+            self.github_probe = None;
+        }
+        if !self.rolled_back {
+            self.writes.push(Written {
+                store: store.clone(),
+                source,
+                by_operator,
+            });
         }
     }
 

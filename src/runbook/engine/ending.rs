@@ -178,7 +178,7 @@ impl Engine {
     /// The GitHub secret cannot be read: what this session last wrote and proved there.
     fn github_now(&self) -> String {
         let store = Store::Github;
-        match (
+        let held = match (
             self.fold.ledger.proven.get(&store),
             self.fold.ledger.attempted.get(&store),
         ) {
@@ -187,6 +187,18 @@ impl Engine {
             }
             (_, Some(a)) => format!("{} was sent, not proven — unknown", a.describe()),
             _ => "not changed by this session (write-only: unknown)".to_owned(),
+        };
+        // A probe after the last write proves what GitHub holds exactly.
+        match &self.fold.summary.github_probe {
+            Some(probe) => {
+                let exact = match probe.matches_vault {
+                    Some(true) => "holds the vault's value",
+                    Some(false) => "holds another value than the vault",
+                    None => "could not be compared with the vault",
+                };
+                format!("{held}; {}: {exact}", probe.run_label())
+            }
+            None => held,
         }
     }
 

@@ -238,10 +238,9 @@ fn finished(
 ) -> (String, Text<'static>) {
     let title = format!("Finished: {}", outcome_name(outcome));
     let mut lines = Vec::new();
-    if let Some((_, outcome, message)) = &app.view.fold.summary.finished {
-        lines.push(Line::raw(crate::session::describe::ending(
-            *outcome, message,
-        )));
+    if let Some((at, outcome, message)) = &app.view.fold.summary.finished {
+        let ending = crate::session::describe::ending(*outcome, message);
+        lines.push(Line::raw(format!("{} {ending}", at.format("%H:%M:%S"))));
     }
     lines.push(Line::raw(resume_hint(app)));
     let owed = app.view.session().filter(|_| app.view.postmortem_owed());
