@@ -46,7 +46,10 @@ async fn path_a_is_recorded_as_path_a_in_the_audit_line() {
     let mut s = setup(Scenario::GithubStale, DRIFT, options).await;
     until_step(&mut s.engine, "path_a_copy").await;
     s.engine
-        .command(Command::Confirm { typed: None })
+        .command(Command::Confirm {
+            step: None,
+            typed: None,
+        })
         .await
         .unwrap();
     let copied = loop {
@@ -85,13 +88,19 @@ async fn path_b_skipped_then_pasted_by_hand_is_recorded_as_path_a() {
                 s.sim.state().set_github_secret("HEROKU_API_KEY", &copied);
                 pasted = true;
                 s.engine
-                    .command(Command::Confirm { typed: None })
+                    .command(Command::Confirm {
+                        step: None,
+                        typed: None,
+                    })
                     .await
                     .unwrap();
             }
             Pending::Confirm { .. } => s
                 .engine
-                .command(Command::Confirm { typed: None })
+                .command(Command::Confirm {
+                    step: None,
+                    typed: None,
+                })
                 .await
                 .unwrap(),
             _ => break pending,

@@ -106,7 +106,10 @@ async fn path_a_operator_pastes_from_the_clipboard() {
     let mut s = setup(Scenario::GithubStale, "heroku-key-drift-recovery", options).await;
     until_step(&mut s.engine, "path_a_copy").await;
     s.engine
-        .command(Command::Confirm { typed: None })
+        .command(Command::Confirm {
+            step: None,
+            typed: None,
+        })
         .await
         .unwrap();
     let Pending::Confirm { step, .. } = s.engine.advance().await.unwrap() else {
@@ -134,7 +137,10 @@ async fn a_wrong_paste_goes_back_to_the_copy_step_and_the_right_one_completes() 
     };
     let mut s = setup(Scenario::GithubStale, "heroku-key-drift-recovery", options).await;
     until_step(&mut s.engine, "path_a_copy").await;
-    let confirm = Command::Confirm { typed: None };
+    let confirm = Command::Confirm {
+        step: None,
+        typed: None,
+    };
     s.engine.command(confirm.clone()).await.unwrap();
     until_step(&mut s.engine, "path_a_paste").await;
     s.sim
@@ -181,7 +187,10 @@ async fn a_session_killed_after_going_back_resumes_at_the_copy_step() {
         github_write: Some(false),
     };
     let mut s = setup(Scenario::GithubStale, "heroku-key-drift-recovery", options).await;
-    let confirm = Command::Confirm { typed: None };
+    let confirm = Command::Confirm {
+        step: None,
+        typed: None,
+    };
     until_step(&mut s.engine, "path_a_copy").await;
     s.engine.command(confirm.clone()).await.unwrap();
     until_step(&mut s.engine, "path_a_paste").await;

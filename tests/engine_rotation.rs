@@ -58,6 +58,7 @@ async fn revocation_needs_the_typed_word() {
     let err = s
         .engine
         .command(Command::Confirm {
+            step: None,
             typed: Some("yes".into()),
         })
         .await;

@@ -80,6 +80,7 @@ async fn operator(engine: &mut Engine, sim: &SimHandle, seen: &Seen) -> Pending 
         let command = match &pending {
             Pending::Finished(_) => return pending,
             Pending::Confirm { confirm, .. } => Command::Confirm {
+                step: None,
                 typed: match confirm {
                     ConfirmPrompt::Typed(word) => Some(word.clone()),
                     ConfirmPrompt::YesNo => None,

@@ -329,7 +329,10 @@ async fn the_orphan_is_revoked_on_the_vault_version_proof_alone() {
     let fault = FaultRule::parse_spec("heroku:GET:^/oauth/authorizations$=503x100").unwrap();
     k.sim.faults().add(fault);
     engine
-        .command(Command::Confirm { typed: None })
+        .command(Command::Confirm {
+            step: None,
+            typed: None,
+        })
         .await
         .unwrap();
     let state = k.sim.state();

@@ -96,7 +96,10 @@ async fn no_rollback_once_a_revoke_request_was_sent() {
     };
     fault(&s, "heroku:DELETE:^/oauth/authorizations/=after-500x3");
     s.engine
-        .command(Command::Confirm { typed: Some(word) })
+        .command(Command::Confirm {
+            step: None,
+            typed: Some(word),
+        })
         .await
         .unwrap();
     let Pending::Failed { error, .. } = s.engine.advance().await.unwrap() else {
@@ -267,7 +270,10 @@ async fn the_revoke_always_asks_for_its_typed_word() {
             } => break p,
             Pending::Confirm { .. } => s
                 .engine
-                .command(Command::Confirm { typed: None })
+                .command(Command::Confirm {
+                    step: None,
+                    typed: None,
+                })
                 .await
                 .unwrap(),
             other => panic!("never asked for the word: {other:?}"),
@@ -338,7 +344,10 @@ async fn the_rotation_recovers_when_nothing_is_valid() {
                     asked_words += 1;
                 }
                 s.engine
-                    .command(Command::Confirm { typed: None })
+                    .command(Command::Confirm {
+                        step: None,
+                        typed: None,
+                    })
                     .await
                     .unwrap();
             }
@@ -444,7 +453,10 @@ async fn a_rollback_after_a_manual_paste_says_github_is_by_hand() {
         .state()
         .set_github_secret("HEROKU_API_KEY", "HRKU-pasted-by-mistake");
     s.engine
-        .command(Command::Confirm { typed: None })
+        .command(Command::Confirm {
+            step: None,
+            typed: None,
+        })
         .await
         .unwrap();
     // The wrong paste fails the verify deploy: the operator rolls back there.
@@ -452,7 +464,10 @@ async fn a_rollback_after_a_manual_paste_says_github_is_by_hand() {
         match s.engine.advance().await.unwrap() {
             Pending::Confirm { .. } => s
                 .engine
-                .command(Command::Confirm { typed: None })
+                .command(Command::Confirm {
+                    step: None,
+                    typed: None,
+                })
                 .await
                 .unwrap(),
             other => break other,
@@ -560,7 +575,10 @@ async fn an_operators_skip_survives_a_kill_and_a_resume() {
                 Pending::Confirm { step, .. } if step == "propagate_github" => Command::Skip {
                     reason: "the CI copy is handled by the platform team".into(),
                 },
-                Pending::Confirm { .. } => Command::Confirm { typed: None },
+                Pending::Confirm { .. } => Command::Confirm {
+                    step: None,
+                    typed: None,
+                },
                 other => return other,
             };
             engine.command(command).await.unwrap();
@@ -584,4 +602,26 @@ async fn an_operators_skip_survives_a_kill_and_a_resume() {
             Some(new.clone())
         );
     }
+}
+
+/// A confirmation names the step the operator saw: one meant for another step (a stale
+/// dialog, a key pressed again while a step ran and queued behind it) is refused and runs
+/// nothing, so no write is ever confirmed without its preview having been shown.
+#[tokio::test]
+async fn a_confirmation_meant_for_another_step_runs_nothing() {
+    let mut s = setup(Scenario::GithubStale, DRIFT, DEFAULT).await;
+    until_step(&mut s.engine, "path_b_write_secret").await;
+    let before = s.sim.state().github_secret_value("HEROKU_API_KEY");
+    let stale = Command::Confirm {
+        step: Some("confirm_source_of_truth".into()),
+        typed: None,
+    };
+    let err = s.engine.command(stale).await.unwrap_err().to_string();
+    assert!(err.contains("confirm_source_of_truth"), "{err}");
+    assert!(err.contains("path_b_write_secret"), "{err}");
+    assert_eq!(s.sim.state().github_secret_value("HEROKU_API_KEY"), before);
+    let Pending::Confirm { step, .. } = s.engine.advance().await.unwrap() else {
+        panic!("still waiting")
+    };
+    assert_eq!(step, "path_b_write_secret");
 }

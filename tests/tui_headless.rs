@@ -460,3 +460,28 @@ async fn one_set_of_vendor_clients_logs_in_to_the_vault_once() {
         .count();
     assert_eq!(logins, 1);
 }
+
+/// Enter pressed again and again while the confirmed step runs neither reopens its
+/// dialog nor queues a second "yes" (which the engine would have applied to the next step,
+/// unseen); it says a step is running, and that notice is gone once the engine stops.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enter_pressed_again_while_a_step_runs_confirms_nothing_more() {
+    let mut h = Harness::start(Scenario::GithubStale, None).await;
+    h.until_settled().await;
+    h.act(Action::Confirm);
+    h.act(Action::Confirm);
+    h.act(Action::Confirm);
+    assert!(h.app().modal.is_none(), "{:?}", h.app().modal);
+    assert_eq!(h.app().status.as_deref(), Some("a step is running…"));
+    h.until("finished", finished).await;
+    assert_eq!(h.app().view.outcome, Some(Outcome::Completed));
+    assert_ne!(h.app().status.as_deref(), Some("a step is running…"));
+    let puts = h
+        .sim
+        .state()
+        .requests()
+        .iter()
+        .filter(|r| r.method == "PUT" && r.path.contains("/actions/secrets/"))
+        .count();
+    assert_eq!(puts, 1, "one write of the GitHub secret");
+}

@@ -251,11 +251,12 @@ async fn walk_to_the_end(args: &RunArgs, mut engine: Engine) -> anyhow::Result<u
                 return Ok(code_for(outcome, engine.diagnosis_kind()));
             }
             Pending::Confirm {
+                step,
                 title,
                 preview,
                 confirm,
                 ..
-            } => answer(args, &title, &preview, &confirm),
+            } => answer(args, &step, &title, &preview, &confirm),
             Pending::Failed { step, error, back } if !args.yes => {
                 ask_on_failure(&engine, &step, &error, back.as_ref())
             }
@@ -355,6 +356,7 @@ fn ask_on_failure(
 /// Confirms, skips or aborts the pending step.
 fn answer(
     args: &RunArgs,
+    step: &str,
     title: &str,
     preview: &[crate::runbook::engine::Change],
     confirm: &ConfirmPrompt,
@@ -365,6 +367,7 @@ fn answer(
     match confirm {
         ConfirmPrompt::Typed(word) => match &args.confirm_irreversible {
             Some(given) => Command::Confirm {
+                step: Some(step.to_owned()),
                 typed: Some(given.clone()),
             },
             None if args.yes => Command::Stop {
@@ -373,13 +376,20 @@ fn answer(
                 ),
             },
             None => Command::Confirm {
+                step: Some(step.to_owned()),
                 typed: Some(ask(&format!("{title}\n  type `{word}` to confirm: "))),
             },
         },
-        ConfirmPrompt::YesNo if args.yes => Command::Confirm { typed: None },
+        ConfirmPrompt::YesNo if args.yes => Command::Confirm {
+            step: Some(step.to_owned()),
+            typed: None,
+        },
         ConfirmPrompt::YesNo => {
             match ask(&format!("{title} — run it? [y]es / [s]kip / [a]bort: ")).as_str() {
-                "y" | "yes" => Command::Confirm { typed: None },
+                "y" | "yes" => Command::Confirm {
+                    step: Some(step.to_owned()),
+                    typed: None,
+                },
                 "s" | "skip" => Command::Skip {
                     reason: "skipped at the prompt".into(),
                 },

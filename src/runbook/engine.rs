@@ -128,8 +128,14 @@ impl std::fmt::Display for Change {
 /// What a face tells the engine.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    /// Run the pending step; `typed` is the word for a typed confirmation.
-    Confirm { typed: Option<String> },
+    /// Run the pending step; `typed` is the word for a typed confirmation. `step` is the
+    /// step the operator saw: a confirmation meant for another one (a stale dialog, a key
+    /// queued while a step ran) is refused and runs nothing. `None` confirms whatever
+    /// waits, for a driver that answers the pending step it was just handed.
+    Confirm {
+        step: Option<String>,
+        typed: Option<String>,
+    },
     /// Skip the pending or failed step; the reason goes to the journal.
     Skip { reason: String },
     /// Run the failed step again.
@@ -350,7 +356,9 @@ impl Engine {
     /// Applies the operator's answer; call [`Engine::advance`] afterwards.
     pub async fn command(&mut self, command: Command) -> Result<(), EngineError> {
         match command {
-            Command::Confirm { typed } => self.confirm(typed.as_deref()).await,
+            Command::Confirm { step, typed } => {
+                self.confirm(step.as_deref(), typed.as_deref()).await
+            }
             Command::Skip { reason } => self.skip_current(&reason),
             Command::Retry => self.retry(),
             Command::Back => self.back(),

@@ -128,14 +128,19 @@ impl Modal {
     pub fn accept(&mut self) -> Answer {
         match self {
             Modal::Confirm {
+                step,
                 prompt,
                 typed,
                 error,
                 ..
             } => match prompt {
-                ConfirmPrompt::YesNo => Answer::Engine(Command::Confirm { typed: None }),
+                ConfirmPrompt::YesNo => Answer::Engine(Command::Confirm {
+                    step: Some(step.clone()),
+                    typed: None,
+                }),
                 ConfirmPrompt::Typed(word) if typed.trim() == word.as_str() => {
                     Answer::Engine(Command::Confirm {
+                        step: Some(step.clone()),
                         typed: Some(typed.trim().to_owned()),
                     })
                 }
@@ -195,6 +200,7 @@ mod tests {
         assert_eq!(
             modal.accept(),
             Answer::Engine(Command::Confirm {
+                step: Some("revoke".into()),
                 typed: Some("raxx-platform-token-2026-08-01".into())
             })
         );

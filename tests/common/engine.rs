@@ -116,7 +116,10 @@ pub async fn confirm_all(engine: &mut Engine) -> Pending {
             Pending::Confirm { .. } => None,
             _ => return pending,
         };
-        engine.command(Command::Confirm { typed }).await.unwrap();
+        engine
+            .command(Command::Confirm { step: None, typed })
+            .await
+            .unwrap();
     }
 }
 
@@ -127,7 +130,10 @@ pub async fn until_step(engine: &mut Engine, id: &str) -> Pending {
         match &pending {
             Pending::Confirm { step, .. } if step == id => return pending,
             Pending::Confirm { .. } => engine
-                .command(Command::Confirm { typed: None })
+                .command(Command::Confirm {
+                    step: None,
+                    typed: None,
+                })
                 .await
                 .unwrap(),
             _ => panic!("never reached {id}: {pending:?}"),

@@ -110,6 +110,7 @@ pub async fn drive(engine: &mut Engine) -> Outcome {
         let command = match &pending {
             Pending::Finished(outcome) => return *outcome,
             Pending::Confirm { .. } => Command::Confirm {
+                step: None,
                 typed: word(&pending),
             },
             Pending::Failed { step, error, .. } if engine.can_roll_back() => {

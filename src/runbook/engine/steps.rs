@@ -10,11 +10,21 @@ use crate::session::event::{EventKind, Outcome};
 use super::{ConfirmPrompt, Done, Engine, EngineError, Phase, PlannedStep};
 
 impl Engine {
-    pub(crate) async fn confirm(&mut self, typed: Option<&str>) -> Result<(), EngineError> {
+    pub(crate) async fn confirm(
+        &mut self,
+        meant: Option<&str>,
+        typed: Option<&str>,
+    ) -> Result<(), EngineError> {
         if self.phase != Phase::Waiting {
             return Err(EngineError::NotNow("confirm"));
         }
         let planned = self.current()?;
+        if let Some(meant) = meant.filter(|m| *m != planned.id) {
+            return Err(EngineError::Refused(format!(
+                "that confirmation was for step {meant}, but step {} is waiting: read it, then confirm it",
+                planned.id
+            )));
+        }
         if let Some(ConfirmPrompt::Typed(word)) = self.prompt(&planned)
             && typed.map(str::trim) != Some(word.as_str())
         {

@@ -23,6 +23,8 @@ impl App {
         };
         let mut effects = touched_effects(touched, &self.panels);
         if refused {
+            // The engine did not take the confirmation: the dialog may be answered again.
+            self.confirm_sent = None;
             self.show_refusal();
         }
         if arrived_pending {
@@ -44,6 +46,10 @@ impl App {
     /// The engine stopped for the operator: open the confirmation, or handle the end.
     pub(super) fn on_pending(&mut self) -> Vec<Effect> {
         self.scroll = 0;
+        if self.status.as_deref() == Some(super::keys::RUNNING) {
+            self.status = None;
+        }
+        self.confirm_sent = None;
         match self.view.pending.clone() {
             Some(Pending::Confirm { step, .. }) => {
                 let same =

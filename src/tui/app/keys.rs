@@ -6,6 +6,10 @@ use crate::runbook::engine::{Command, Pending};
 use crate::session::event::{NoteKind, Outcome};
 use crate::tui::modal::{Answer, Modal};
 
+/// Said when the operator asks for something while a step runs; cleared when the engine
+/// stops again (see `engine.rs`).
+pub(super) const RUNNING: &str = "a step is running…";
+
 impl App {
     pub(super) fn key(&mut self, chord: KeyChord) -> Vec<Effect> {
         if self.help {
@@ -97,8 +101,11 @@ impl App {
             }
             Answer::Engine(command) => {
                 // A typed confirmation stays open until the engine accepts the word.
-                if !matches!(command, Command::Confirm { typed: Some(_) }) {
+                if !matches!(command, Command::Confirm { typed: Some(_), .. }) {
                     self.modal = None;
+                }
+                if let Command::Confirm { step, .. } = &command {
+                    self.confirm_sent.clone_from(step);
                 }
                 vec![Effect::Engine(command)]
             }
@@ -137,7 +144,11 @@ impl App {
     }
 
     pub(super) fn open_confirm(&mut self) {
+        let sent = self.confirm_sent.clone();
         match &self.view.pending {
+            Some(Pending::Confirm { step, .. }) if sent.as_ref() == Some(step) => {
+                self.status = Some(RUNNING.to_owned());
+            }
             Some(Pending::Confirm {
                 step,
                 title,
@@ -173,7 +184,7 @@ impl App {
             Some(Pending::Finished(Outcome::Stopped)) if self.rotation_offerable() => {
                 self.offer_rotation();
             }
-            _ if self.view.under_way() => self.status = Some("a step is running…".to_owned()),
+            _ if self.view.under_way() => self.status = Some(RUNNING.to_owned()),
             _ => {}
         }
     }

@@ -85,6 +85,9 @@ pub struct App {
     pub scroll: u16,
     /// A transient line above the footer (a refusal, "nothing to retry").
     pub status: Option<String>,
+    /// The step a confirmation was sent for, until the engine answers: enter pressed
+    /// again meanwhile does not reopen that step's dialog (nor queue a second "yes").
+    pub confirm_sent: Option<String>,
     pub now: DateTime<Utc>,
     /// The monotonic clock at the last update, for countdowns (render reads no clock).
     pub clock: std::time::Instant,
@@ -118,6 +121,7 @@ impl App {
             help: false,
             scroll: 0,
             status: None,
+            confirm_sent: None,
             now: Utc::now(),
             clock: std::time::Instant::now(),
             clipboard: None,
