@@ -433,10 +433,7 @@ async fn a_wrong_paste_is_mended_by_going_back_to_the_copy_step() {
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
     h.sim.state().set_github_secret("HEROKU_API_KEY", &copied);
     h.act(Action::Confirm);
-    h.until("finished", finished).await;
-    assert_eq!(h.app().view.outcome, Some(Outcome::Completed));
-    let vault = h.sim.state().vault_value().unwrap();
-    common::engine::assert_every_copy_is(&h.sim.state(), &vault);
+    h.until_completed_in_sync().await;
 }
 
 /// The TUI's pollers, its engine and the probe share one set of vendor clients: a whole
@@ -473,8 +470,7 @@ async fn enter_pressed_again_while_a_step_runs_confirms_nothing_more() {
     h.act(Action::Confirm);
     assert!(h.app().modal.is_none(), "{:?}", h.app().modal);
     assert_eq!(h.app().status.as_deref(), Some("a step is running…"));
-    h.until("finished", finished).await;
-    assert_eq!(h.app().view.outcome, Some(Outcome::Completed));
+    h.until_completed_in_sync().await;
     assert_ne!(h.app().status.as_deref(), Some("a step is running…"));
     let puts = h
         .sim

@@ -201,6 +201,19 @@ impl Harness {
         }
     }
 
+    /// Waits for the session's end and asserts it completed with every copy on the vault's
+    /// value, read from the simulated stores (not from keyturn's own report).
+    pub async fn until_completed_in_sync(&mut self) {
+        self.until("finished", |app| app.view.outcome.is_some())
+            .await;
+        assert_eq!(
+            self.app().view.outcome,
+            Some(keyturn::session::event::Outcome::Completed)
+        );
+        let vault = self.sim.state().vault_value().unwrap();
+        super::engine::assert_every_copy_is(&self.sim.state(), &vault);
+    }
+
     /// Every panel has a reading (or an error) and the engine waits for the operator.
     pub async fn until_settled(&mut self) {
         self.until("every panel read and the engine waiting", settled)

@@ -10,6 +10,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
+// One file, loaded by each harness that a test binary may include alone or together.
+#[allow(clippy::duplicate_mod)]
+#[path = "procs.rs"]
+mod procs;
+// Not every test binary that includes this harness asks whether a pid runs.
+#[allow(unused_imports)]
+pub use procs::{kill_demo_simulator, running};
+
 /// How long one wait may take before the test fails. Generous for a slow 2-core CI box;
 /// a passing run never waits this long.
 const DEADLINE: Duration = Duration::from_secs(60);
@@ -243,26 +251,6 @@ impl Drop for Tmux {
             }
         }
     }
-}
-
-/// SIGKILL to `pid` if its command line is a demo simulator's (never another process
-/// that got the pid since).
-fn kill_demo_simulator(pid: u32) {
-    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-    if String::from_utf8_lossy(&cmdline).contains("demo-simulator") {
-        let _ = Command::new("kill")
-            .args(["-KILL", &pid.to_string()])
-            .status();
-    }
-}
-
-/// True while `pid` runs; a zombie (ended, not yet reaped by its parent) has ended.
-pub fn running(pid: u32) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return false;
-    };
-    let state = stat.rsplit_once(')').map(|(_, rest)| rest.trim_start());
-    !state.is_some_and(|s| s.starts_with('Z') || s.starts_with('X'))
 }
 
 /// The first child process of `parent`, from /proc (no procps needed).
