@@ -207,16 +207,22 @@ async fn a_vault_outage_shows_in_its_panel_and_clears_on_refresh() {
     .await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn path_b_refused_falls_back_to_path_a_through_the_clipboard() {
+/// The drift demo, settled, with a GitHub token that may read but not write secrets: Path
+/// B's write gets 403 and the walk goes on with Path A.
+async fn path_b_refused() -> Harness {
     let mut h = Harness::start(Scenario::GithubStale, None).await;
     h.until_settled().await;
-    // The GitHub token may read but not write secrets.
     let rule = keyturn::sim::FaultRule::parse_spec(
         "github:PUT:^/repos/[^/]+/[^/]+/actions/secrets/.*=403x5",
     )
     .unwrap();
     h.sim.faults().add(rule);
+    h
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn path_b_refused_falls_back_to_path_a_through_the_clipboard() {
+    let mut h = path_b_refused().await;
     h.act(Action::Confirm);
     h.until("the copy step", |app| {
         matches!(&app.view.pending, Some(Pending::Confirm { step, .. }) if step == "path_a_copy")
@@ -396,13 +402,7 @@ async fn skip_is_one_key_from_the_open_confirmation() {
 /// takes the walk back to the copy step, and the right paste completes the recovery.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wrong_paste_is_mended_by_going_back_to_the_copy_step() {
-    let mut h = Harness::start(Scenario::GithubStale, None).await;
-    h.until_settled().await;
-    let rule = keyturn::sim::FaultRule::parse_spec(
-        "github:PUT:^/repos/[^/]+/[^/]+/actions/secrets/.*=403x5",
-    )
-    .unwrap();
-    h.sim.faults().add(rule);
+    let mut h = path_b_refused().await;
     let at = |id: &'static str| move |app: &keyturn::tui::app::App| matches!(&app.view.pending, Some(Pending::Confirm { step, .. }) if step == id);
     h.act(Action::Confirm);
     h.until("the copy step", at("path_a_copy")).await;
