@@ -209,8 +209,6 @@ pub struct Engine {
     pub(crate) secrets: Secrets,
     pub(crate) vars: TemplateVars,
     pub(crate) diagnosis: crate::drift::DiagnosisKind,
-    pub(crate) status: BTreeMap<String, StepStatus>,
-    pub(crate) skipped_by_operator: Vec<String>,
     pub(crate) stale_apps: Vec<String>,
     /// Each Heroku app's fingerprint as the last audit saw it (the "from" of a preview).
     pub(crate) app_fingerprints: BTreeMap<String, crate::secret::Fingerprint>,
@@ -256,8 +254,6 @@ impl Engine {
             secrets: Secrets::default(),
             vars,
             diagnosis: crate::drift::DiagnosisKind::Unknown,
-            status: BTreeMap::new(),
-            skipped_by_operator: Vec::new(),
             stale_apps: Vec::new(),
             app_fingerprints: BTreeMap::new(),
             deploy_observed: false,
@@ -282,7 +278,7 @@ impl Engine {
 
     /// The status of a step, once it ran or was skipped.
     pub fn step_status(&self, id: &str) -> Option<StepStatus> {
-        self.status.get(id).copied()
+        self.fold.journaled.status.get(id).copied()
     }
 
     /// The journal file of this session.

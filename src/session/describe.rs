@@ -172,6 +172,9 @@ fn session(kind: &EventKind) -> Option<(Topic, String)> {
             "rolling back this session's changes".to_owned(),
         ),
         EventKind::WalkedBack {
+            to, why: Some(why), ..
+        } => (Topic::Session, format!("back to {to}: {why}")),
+        EventKind::WalkedBack {
             from, to, stores, ..
         } => {
             let again = if stores.is_empty() {

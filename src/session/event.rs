@@ -209,6 +209,10 @@ pub enum EventKind {
         /// The stores those steps wrote.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         stores: Vec<Store>,
+        /// Why, when not the operator's choice after `from` failed (a resume going back
+        /// to the mint because the minted token died with the process).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        why: Option<String>,
     },
     /// The operator asked to undo what succeeded; `StepRolledBack` events follow. Journaled
     /// so a session killed mid-rollback resumes by finishing the rollback, not the rotation.

@@ -128,7 +128,7 @@ impl ConditionContext for Engine {
     }
 
     fn step_status(&self, step_id: &str) -> Option<StepStatus> {
-        self.status.get(step_id).copied()
+        Engine::step_status(self, step_id)
     }
 
     fn session_fact(&self, name: &str) -> Option<bool> {

@@ -92,7 +92,7 @@ impl Engine {
         }
         let step = self.steps().iter().find(|s| {
             s.is(crate::runbook::ActionKind::WritePostmortem)
-                && self.status.get(&s.id) == Some(&crate::runbook::StepStatus::Succeeded)
+                && self.step_status(&s.id) == Some(crate::runbook::StepStatus::Succeeded)
         })?;
         let outputs = self.fold.journaled.outputs.get(&step.id)?;
         outputs.get("path").map(std::path::PathBuf::from)
@@ -110,7 +110,7 @@ impl Engine {
     ) -> Option<String> {
         let step_wrote_it = self.steps().iter().any(|s| {
             s.is(crate::runbook::ActionKind::WriteAuditEntry)
-                && self.status.get(&s.id) == Some(&crate::runbook::StepStatus::Succeeded)
+                && self.step_status(&s.id) == Some(crate::runbook::StepStatus::Succeeded)
         });
         if self.deps().dry_run || step_wrote_it || !self.wrote_anything() {
             return None;

@@ -85,8 +85,6 @@ impl Engine {
                 self.vars.set_output(step, name, value.clone());
             }
         }
-        self.status.clone_from(&j.status);
-        self.skipped_by_operator.clone_from(&j.skipped_by_operator);
         self.deploy_observed = j.deploy_observed;
         self.secrets
             .old_authorization
@@ -117,7 +115,7 @@ impl Engine {
         }
         self.recover_new(j, &vault, &mut notes);
         let orphans = self.orphans(j, &authorizations, &vault);
-        self.place_cursor(&orphans, &mut notes);
+        self.place_cursor(&orphans, &mut notes)?;
         Ok(notes)
     }
 
@@ -311,14 +309,32 @@ impl Engine {
 
     /// The first unfinished step; back to the mint when its token is lost, with a revoke
     /// step per orphan in front of it.
-    fn place_cursor(&mut self, orphans: &[String], notes: &mut Vec<String>) {
-        let mut at = continuation::first_unfinished(&self.steps, &self.status);
+    fn place_cursor(
+        &mut self,
+        orphans: &[String],
+        notes: &mut Vec<String>,
+    ) -> Result<(), EngineError> {
+        let status = &self.fold.journaled.status;
+        let mut at = continuation::first_unfinished(&self.steps, status);
         if self.secrets.new.is_none()
-            && let Some(m) = continuation::minted_before(&self.steps, &self.status, at)
+            && let Some(m) = continuation::minted_before(&self.steps, status, at)
         {
-            for planned in &self.steps[m..] {
-                self.status.remove(&planned.id);
-            }
+            // Journaled, so the fold (and a later resume) sees the walk start over there.
+            let reopened: Vec<String> = (self.steps[m..].iter())
+                .filter(|s| status.contains_key(&s.id))
+                .map(|s| s.id.clone())
+                .collect();
+            let from = self
+                .steps
+                .get(at)
+                .map_or_else(String::new, |s| s.id.clone());
+            self.emit(EventKind::WalkedBack {
+                from,
+                to: self.steps[m].id.clone(),
+                reopened,
+                stores: Vec::new(),
+                why: Some("the minted token died with the process: mint again".to_owned()),
+            })?;
             at = m;
             notes.push("the minted token died with the process: mint again".to_owned());
         }
@@ -329,6 +345,7 @@ impl Engine {
             self.steps.insert(at + n, orphan_step(n + 1, id));
         }
         self.cursor = at;
+        Ok(())
     }
 
     /// The planned step with this id.

@@ -74,10 +74,6 @@ impl Engine {
             by_operator,
             stores,
         })?;
-        self.status.insert(planned.id.clone(), StepStatus::Skipped);
-        if by_operator {
-            self.skipped_by_operator.push(planned.id.clone());
-        }
         self.cursor += 1;
         Ok(())
     }
@@ -95,7 +91,7 @@ impl Engine {
             .ok_or(EngineError::NotNow("back"))?;
         let span = self.steps[target..=self.cursor].to_vec();
         let reopened: Vec<String> = (span.iter())
-            .filter(|s| self.status.contains_key(&s.id))
+            .filter(|s| self.step_status(&s.id).is_some())
             .map(|s| s.id.clone())
             .collect();
         let mut stores: Vec<_> = span.iter().flat_map(|s| self.covers(s)).collect();
@@ -104,13 +100,10 @@ impl Engine {
         self.emit(EventKind::WalkedBack {
             from,
             to: back.step,
-            reopened: reopened.clone(),
+            reopened,
             stores,
+            why: None,
         })?;
-        for id in &reopened {
-            self.status.remove(id);
-            self.skipped_by_operator.retain(|s| s != id);
-        }
         self.cursor = target;
         self.phase = Phase::Walking;
         Ok(())
@@ -125,7 +118,7 @@ impl Engine {
         let planned = self.steps.get(self.cursor)?;
         let to = planned.step.back_to.as_ref()?.get_ref();
         let target = self.steps[..self.cursor].iter().find(|s| s.id == *to)?;
-        (self.status.get(to) == Some(&StepStatus::Succeeded)).then(|| super::BackTo {
+        (self.step_status(to) == Some(StepStatus::Succeeded)).then(|| super::BackTo {
             step: to.clone(),
             title: self.render_text(target.step.title.get_ref()),
         })
@@ -172,8 +165,6 @@ impl Engine {
             duration_ms,
             outputs: done.outputs,
         })?;
-        self.status
-            .insert(planned.id.clone(), StepStatus::Succeeded);
         if self.deps().dry_run {
             let covered = self.covers(planned);
             self.fold.ledger.dry_covered.extend(covered);
@@ -193,7 +184,6 @@ impl Engine {
             error: error.to_string(),
             duration_ms,
         })?;
-        self.status.insert(planned.id.clone(), StepStatus::Failed);
         if is_report(planned) {
             self.report_failed = true;
             // A report that cannot be written is said at the end; the stores stay as they are.
