@@ -16,6 +16,7 @@ mod actions;
 mod authz;
 pub mod continuation;
 mod ending;
+pub mod params;
 mod paste;
 mod plan;
 mod preview;
@@ -39,6 +40,7 @@ use crate::vendors::Vendors;
 
 pub use crate::session::{Journaled, Ledger};
 pub use continuation::Continuation;
+pub use params::{Apps, Choices, StepParams};
 pub use plan::{PlannedStep, expand};
 pub use secrets::{Clipboard, MemoryClipboard, NoClipboard, Secrets, Source};
 

@@ -9,11 +9,16 @@ use crate::secret::Token;
 use crate::session::event::EventKind;
 use crate::vendors::Validation;
 
+use super::Source;
+use super::StepParams;
 use super::{Done, Engine, EngineError, PlannedStep};
 
 impl Engine {
     /// Dispatches a step to its action by catalogue name.
     pub(crate) async fn run_action(&mut self, planned: &PlannedStep) -> Result<Done, EngineError> {
+        if let Err(why) = &planned.choices {
+            return Err(EngineError::Step(why.clone()));
+        }
         let p = self.params(planned);
         if let Some(preview) = self.unminted_preview(planned, &p) {
             return Ok(preview);
@@ -47,12 +52,8 @@ impl Engine {
 
     /// In a dry run nothing is minted, so a step using the `new` token can only say what
     /// it would do.
-    fn unminted_preview(
-        &self,
-        planned: &PlannedStep,
-        p: &BTreeMap<String, String>,
-    ) -> Option<Done> {
-        let uses_new = p.get("source").is_some_and(|s| s == "new");
+    fn unminted_preview(&self, planned: &PlannedStep, p: &StepParams) -> Option<Done> {
+        let uses_new = p.source == Some(Source::New);
         (self.deps().dry_run && uses_new && self.secrets.new.is_none()).then(|| {
             let stores: Vec<String> = self
                 .preview(planned)
@@ -71,18 +72,19 @@ impl Engine {
         })
     }
 
-    /// The step's string parameters, rendered (tables flattened as `name.key`).
-    pub(crate) fn params(&self, planned: &PlannedStep) -> BTreeMap<String, String> {
+    /// The step's parameters: its compiled choices, and its text ones rendered (tables
+    /// flattened as `name.key`).
+    pub(crate) fn params(&self, planned: &PlannedStep) -> StepParams {
         let mut out = BTreeMap::new();
-        let Some(table) = &planned.step.params else {
-            return out;
-        };
-        for (name, value) in table.get_ref() {
-            flatten(name, value, &mut |k, v| {
-                out.insert(k, self.render(&v));
-            });
+        if let Some(table) = &planned.step.params {
+            for (name, value) in table.get_ref() {
+                flatten(name, value, &mut |k, v| {
+                    out.insert(k, self.render(&v));
+                });
+            }
         }
-        out
+        let choices = planned.choices.clone().unwrap_or_default();
+        StepParams::new(out, choices)
     }
 
     /// The initial audit: observes every copy, journals it and fixes the diagnosis the
@@ -309,7 +311,7 @@ impl Engine {
     }
 
     /// `GET /account` with the token, then reads one app's config vars with it.
-    async fn validate_token(&mut self, p: &BTreeMap<String, String>) -> Result<Done, EngineError> {
+    async fn validate_token(&mut self, p: &StepParams) -> Result<Done, EngineError> {
         let token = self.token(p)?.clone();
         let deps = self.deps();
         let email = match deps.vendors.heroku.validate(&token).await {
@@ -344,7 +346,7 @@ impl Engine {
         ))
     }
 
-    async fn check_health(&mut self, p: &BTreeMap<String, String>) -> Result<Done, EngineError> {
+    async fn check_health(&mut self, p: &StepParams) -> Result<Done, EngineError> {
         let config = &self.deps().config.heroku;
         let url = p
             .get("url")
@@ -375,7 +377,7 @@ impl Engine {
 }
 
 /// Ends the runbook; names the runbook to run instead when the step gives one.
-fn stop(p: &BTreeMap<String, String>) -> Done {
+fn stop(p: &StepParams) -> Done {
     let message = p.get("message").cloned().unwrap_or_default();
     let message = match p.get("next_runbook") {
         Some(next) => format!("{message} Next: keyturn run {next}"),

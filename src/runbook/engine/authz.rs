@@ -7,19 +7,18 @@
 //! falls back to the newest authorization whose description starts like the configured
 //! description (the part before `{date}`) and that this session did not create.
 
-use std::collections::BTreeMap;
-
 use crate::session::event::EventKind;
 use crate::vendors::VendorError;
 use crate::vendors::heroku::{Authorization, NewAuthorization, marked_session, unmarked};
 
+use super::StepParams;
 use super::actions::{done, done_with};
 use super::{Done, Engine, EngineError};
 
 impl Engine {
     pub(crate) async fn list_authorizations(
         &mut self,
-        p: &BTreeMap<String, String>,
+        p: &StepParams,
     ) -> Result<Done, EngineError> {
         let call = "GET /oauth/authorizations";
         let list = self
@@ -133,7 +132,7 @@ impl Engine {
     fn old_by_description<'a>(
         &self,
         list: &'a [Authorization],
-        p: &BTreeMap<String, String>,
+        p: &StepParams,
     ) -> Option<&'a Authorization> {
         let configured = &self.deps().config.heroku.authorization_description;
         let prefix = p.get("description").cloned().unwrap_or_else(|| {
@@ -156,7 +155,7 @@ impl Engine {
     /// Adopts an authorization this session already created (a retry), else mints one.
     pub(crate) async fn create_authorization(
         &mut self,
-        p: &BTreeMap<String, String>,
+        p: &StepParams,
     ) -> Result<Done, EngineError> {
         let description = p.get("description").cloned().unwrap_or_default();
         if self.deps().dry_run {
@@ -275,7 +274,7 @@ impl Engine {
 
     pub(crate) async fn revoke_authorization(
         &mut self,
-        p: &BTreeMap<String, String>,
+        p: &StepParams,
     ) -> Result<Done, EngineError> {
         let id = p.get("authorization_id").cloned().unwrap_or_default();
         self.check_revocable(&id).await?;

@@ -2,19 +2,15 @@
 //! steps — a manual consumer's confirmation is its proof; a paste on GitHub is proven by
 //! the secret's `updated_at` moving past the moment the value was copied.
 
-use std::collections::BTreeMap;
-
 use crate::secret::Token;
 use crate::session::event::{EventKind, Store};
 
+use super::StepParams;
 use super::actions::done;
 use super::{Done, Engine, EngineError, PlannedStep};
 
 impl Engine {
-    pub(crate) async fn copy_to_clipboard(
-        &mut self,
-        p: &BTreeMap<String, String>,
-    ) -> Result<Done, EngineError> {
+    pub(crate) async fn copy_to_clipboard(&mut self, p: &StepParams) -> Result<Done, EngineError> {
         let token = self.token(p)?.clone();
         if self.deps().dry_run {
             return Ok(done(&format!(
@@ -53,7 +49,7 @@ impl Engine {
     pub(crate) async fn manual(
         &mut self,
         planned: &PlannedStep,
-        p: &BTreeMap<String, String>,
+        p: &StepParams,
     ) -> Result<Done, EngineError> {
         let covers = self.covers(planned);
         let Some(store) = covers.first().cloned() else {
@@ -62,8 +58,8 @@ impl Engine {
         if self.deps().dry_run {
             return Ok(done("dry run: the operator would confirm"));
         }
-        let (token, source) = match p.get("source") {
-            Some(_) => (self.token(p)?.clone(), Self::source(p)),
+        let (token, source) = match p.source {
+            Some(source) => (self.token(p)?.clone(), source),
             None => self.manual_token()?,
         };
         self.emit(EventKind::WriteSent {

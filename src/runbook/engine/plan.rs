@@ -21,6 +21,8 @@ pub struct PlannedStep {
     pub kind: Option<ActionKind>,
     /// The parsed `when`, or why it does not parse.
     pub when: Option<Result<Condition, String>>,
+    /// The parsed choice parameters (`source`, `apps`), or why they do not parse.
+    pub choices: Result<super::Choices, String>,
 }
 
 impl PlannedStep {
@@ -29,8 +31,10 @@ impl PlannedStep {
         let when = step.when.as_ref().map(|w| {
             Condition::parse(w.get_ref()).map_err(|e| format!("bad condition on {id}: {e}"))
         });
+        let table = step.params.as_ref().map(toml::Spanned::get_ref);
         PlannedStep {
             kind: step.kind(),
+            choices: super::Choices::compile(table).map_err(|e| format!("step {id}: {e}")),
             when,
             id,
             step: step.clone(),

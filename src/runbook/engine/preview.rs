@@ -1,8 +1,7 @@
 //! What confirming a step would change, for the confirmation screen: built from what the
 //! session already read, so showing it costs no request.
 
-use std::collections::BTreeMap;
-
+use super::StepParams;
 use super::{Change, Engine, PlannedStep};
 use crate::runbook::ActionKind;
 
@@ -67,7 +66,7 @@ impl Engine {
 
     /// The revoke's preview: the authorization, and every copy the operator chose to leave
     /// on the old token (it stops working at the revoke).
-    fn revoke_preview(&self, p: &BTreeMap<String, String>) -> Vec<Change> {
+    fn revoke_preview(&self, p: &StepParams) -> Vec<Change> {
         let mut changes = vec![Change {
             store: format!(
                 "heroku authorization {}",

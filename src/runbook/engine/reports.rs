@@ -1,12 +1,11 @@
 //! The steps that write reports, not stores: the postmortem and the audit entry. A failure
 //! here is said at the end of the session and never undoes a store (see `steps.rs`).
 
-use std::collections::BTreeMap;
-
 use crate::report::audit::{self, AuditEntry};
 use crate::report::postmortem;
 use crate::session::event::Outcome;
 
+use super::StepParams;
 use super::actions::{done, done_with};
 use super::{Done, Engine, EngineError, PlannedStep};
 
@@ -29,10 +28,7 @@ impl Engine {
     }
 
     /// Appends the audit entry the step describes (ids only).
-    pub(crate) async fn write_audit_entry(
-        &mut self,
-        p: &BTreeMap<String, String>,
-    ) -> Result<Done, EngineError> {
+    pub(crate) async fn write_audit_entry(&mut self, p: &StepParams) -> Result<Done, EngineError> {
         let action = p
             .get("event")
             .cloned()

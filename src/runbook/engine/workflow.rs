@@ -5,14 +5,12 @@ use std::collections::BTreeMap;
 
 use crate::session::event::EventKind;
 
+use super::StepParams;
 use super::actions::{done, done_with, no_github};
 use super::{Done, Engine, EngineError};
 
 impl Engine {
-    pub(crate) async fn dispatch_workflow(
-        &mut self,
-        p: &BTreeMap<String, String>,
-    ) -> Result<Done, EngineError> {
+    pub(crate) async fn dispatch_workflow(&mut self, p: &StepParams) -> Result<Done, EngineError> {
         let workflow = p.get("workflow").cloned().unwrap_or_default();
         let git_ref = p.get("ref").cloned().unwrap_or_else(|| "main".to_owned());
         if self.deps().dry_run {
@@ -53,7 +51,7 @@ impl Engine {
     pub(crate) fn workflow_inputs(
         &self,
         workflow: &str,
-        p: &BTreeMap<String, String>,
+        p: &StepParams,
     ) -> BTreeMap<String, String> {
         let given: BTreeMap<String, String> = p
             .iter()
@@ -70,10 +68,7 @@ impl Engine {
         }
     }
 
-    pub(crate) async fn watch_workflow(
-        &mut self,
-        p: &BTreeMap<String, String>,
-    ) -> Result<Done, EngineError> {
+    pub(crate) async fn watch_workflow(&mut self, p: &StepParams) -> Result<Done, EngineError> {
         let run_id = p
             .get("run_id")
             .and_then(|r| r.parse().ok())

@@ -6,38 +6,25 @@
 //! documents, then a read-back. An unproven write fails the step. During a rollback a write
 //! touches only the stores this session changed.
 
-use std::collections::BTreeMap;
-
 use crate::secret::Token;
 use crate::session::event::{EventKind, Store};
 
+use super::StepParams;
 use super::actions::{done, done_with};
 use super::{Done, Engine, EngineError, Source};
 
 impl Engine {
     /// The in-memory token a step's `source` names.
-    pub(crate) fn token(&self, p: &BTreeMap<String, String>) -> Result<&Token, EngineError> {
-        let name = p.get("source").map_or("vault", String::as_str);
-        let source = Source::parse(name)
-            .ok_or_else(|| EngineError::Step(format!("unknown source `{name}`")))?;
-        self.secrets
-            .get(source)
-            .ok_or_else(|| EngineError::Step(format!("this session holds no `{name}` token yet")))
-    }
-
-    /// Which of the session's tokens a step's `source` names (default: the vault's).
-    pub(crate) fn source(p: &BTreeMap<String, String>) -> Source {
-        p.get("source")
-            .and_then(|s| Source::parse(s))
-            .unwrap_or(Source::Vault)
+    pub(crate) fn token(&self, p: &StepParams) -> Result<&Token, EngineError> {
+        let source = p.source_or_vault();
+        self.secrets.get(source).ok_or_else(|| {
+            EngineError::Step(format!("this session holds no {} yet", source.describe()))
+        })
     }
 
     /// The token to write, refused unless Heroku accepted it during this session.
-    async fn writable(
-        &mut self,
-        p: &BTreeMap<String, String>,
-    ) -> Result<(Token, Source), EngineError> {
-        if p.get("source").is_some_and(|s| s == "previous") {
+    async fn writable(&mut self, p: &StepParams) -> Result<(Token, Source), EngineError> {
+        if p.source == Some(Source::Previous) {
             self.load_previous().await?;
         }
         let token = self.token(p)?.clone();
@@ -47,7 +34,7 @@ impl Engine {
                 token.fingerprint()
             )));
         }
-        Ok((token, Self::source(p)))
+        Ok((token, p.source_or_vault()))
     }
 
     /// The token in use when the session began (the vault version its first audit saw),
@@ -82,8 +69,8 @@ impl Engine {
     }
 
     /// The apps a step targets: `stale` (from the audit) or `all`.
-    pub(crate) fn target_apps(&self, p: &BTreeMap<String, String>) -> Vec<String> {
-        if p.get("apps").is_some_and(|a| a == "stale") {
+    pub(crate) fn target_apps(&self, p: &StepParams) -> Vec<String> {
+        if p.apps == Some(super::Apps::Stale) {
             self.stale_apps.clone()
         } else {
             self.deps().config.heroku.apps.names().to_vec()
@@ -91,7 +78,7 @@ impl Engine {
     }
 
     /// The apps a write may touch now: during a rollback only those this session changed.
-    fn apps_to_write(&self, p: &BTreeMap<String, String>) -> Vec<String> {
+    fn apps_to_write(&self, p: &StepParams) -> Vec<String> {
         self.target_apps(p)
             .into_iter()
             .filter(|app| {
@@ -104,10 +91,7 @@ impl Engine {
             .collect()
     }
 
-    pub(super) async fn set_heroku_config(
-        &mut self,
-        p: &BTreeMap<String, String>,
-    ) -> Result<Done, EngineError> {
+    pub(super) async fn set_heroku_config(&mut self, p: &StepParams) -> Result<Done, EngineError> {
         let (token, source) = self.writable(p).await?;
         let (mut written, mut changes) = (Vec::new(), Vec::new());
         for app in self.apps_to_write(p) {
@@ -168,7 +152,7 @@ impl Engine {
 
     pub(super) async fn write_github_secret(
         &mut self,
-        p: &BTreeMap<String, String>,
+        p: &StepParams,
     ) -> Result<Done, EngineError> {
         if self.rolling_back && !self.fold.ledger.changed(&Store::Github) {
             return Ok(done(
@@ -204,10 +188,7 @@ impl Engine {
         Ok(done_with(&change, &[("updated_at", &updated)]))
     }
 
-    pub(super) async fn write_vault(
-        &mut self,
-        p: &BTreeMap<String, String>,
-    ) -> Result<Done, EngineError> {
+    pub(super) async fn write_vault(&mut self, p: &StepParams) -> Result<Done, EngineError> {
         let (token, source) = self.writable(p).await?;
         self.put_vault(&token, source).await
     }
@@ -274,10 +255,7 @@ impl Engine {
         ))
     }
 
-    pub(super) async fn restart_dynos(
-        &mut self,
-        p: &BTreeMap<String, String>,
-    ) -> Result<Done, EngineError> {
+    pub(super) async fn restart_dynos(&mut self, p: &StepParams) -> Result<Done, EngineError> {
         let apps = self.apps_to_write(p);
         if apps.is_empty() {
             return Ok(done("no app changed by this session: no dynos to restart"));
