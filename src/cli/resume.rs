@@ -15,9 +15,7 @@ use anyhow::Context as _;
 use crate::config::Config;
 use crate::config::credentials::Credentials;
 use crate::runbook::Registry;
-use crate::runbook::engine::{
-    Continuation, Engine, EngineDeps, Journaled, NoClipboard, PlannedStep, expand,
-};
+use crate::runbook::engine::{Continuation, Engine, EngineDeps, NoClipboard, PlannedStep, expand};
 use crate::session::State;
 use crate::session::event::{Event, EventKind, Outcome, Store};
 use crate::session::journal::{self, Journal};
@@ -80,7 +78,7 @@ pub fn run(args: &ResumeArgs) -> u8 {
 fn show(args: &ResumeArgs) -> anyhow::Result<String> {
     let path = find(args)?;
     let events = journal::read(&path)?;
-    let steps = planned(args, &State::of(&events).journaled);
+    let steps = planned(args, &State::of(&events).summary.runbook);
     let text = describe(&events, steps.as_deref());
     let dir = path.parent().unwrap_or_else(|| Path::new("."));
     Ok(
@@ -95,9 +93,9 @@ fn show(args: &ResumeArgs) -> anyhow::Result<String> {
 
 /// The session's steps as the engine would plan them (manual consumers from the config when
 /// one is found); `None` when its runbook is not known here.
-fn planned(args: &ResumeArgs, journaled: &Journaled) -> Option<Vec<PlannedStep>> {
+fn planned(args: &ResumeArgs, runbook: &str) -> Option<Vec<PlannedStep>> {
     let registry = Registry::load(args.runbook_dir.as_deref()).ok()?;
-    let runbook = registry.get(&journaled.runbook)?;
+    let runbook = registry.get(runbook)?;
     let consumers = Config::discover(args.config.as_deref())
         .map(|c| c.manual_consumers)
         .unwrap_or_default();
@@ -171,7 +169,7 @@ async fn resume_engine(
         );
     }
     let events = journal::read(&path)?;
-    let walk_args = walk_args(args, &State::of(&events).journaled.runbook);
+    let walk_args = walk_args(args, &State::of(&events).summary.runbook);
     let runbook = run::find_runbook(&walk_args)?;
     let deps = EngineDeps {
         vendors: std::sync::Arc::new(Vendors::connect(&config, creds)?),

@@ -4,11 +4,13 @@
 //! session stopped; the engine then checks the stores for what the journal cannot know
 //! (a write that reached a vendor just before the process died).
 //!
-//! [`Engine::resume`]: super::Engine::resume
+//! The session's header (its id, runbook, secret, start, dry run) is the [`Summary`]'s:
+//! each fact of a session is folded once.
+//!
+//! [`Engine::resume`]: crate::runbook::engine::Engine::resume
+//! [`Summary`]: super::Summary
 
 use std::collections::{BTreeMap, BTreeSet};
-
-use chrono::{DateTime, Utc};
 
 use super::StepStatus;
 use super::event::{Event, EventKind, Outcome, Store};
@@ -22,16 +24,11 @@ pub struct Minted {
 }
 
 /// The facts of one session's journal that resuming needs.
-// Independent facts of a journal (dry run, rollback under way, deploy seen, a vault write
+// Independent facts of a journal (rollback under way, deploy seen, a vault write
 // unproven): each is read on its own.
 #[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, Default)]
 pub struct Journaled {
-    pub session: String,
-    pub runbook: String,
-    pub secret: String,
-    pub started_at: Option<DateTime<Utc>>,
-    pub dry_run: bool,
     /// The first audit's verdict: the session's conditions branch on it throughout.
     pub diagnosis: Option<crate::drift::DiagnosisKind>,
     /// Each step's last status; a step started again loses its old one.
@@ -66,19 +63,6 @@ impl Journaled {
     /// Folds one event in (through [`State::take`](super::State::take)).
     pub(super) fn take(&mut self, event: &Event) {
         match &event.kind {
-            EventKind::SessionStarted {
-                session,
-                runbook,
-                secret,
-                dry_run,
-                ..
-            } => {
-                self.session.clone_from(session);
-                self.runbook.clone_from(runbook);
-                self.secret.clone_from(secret);
-                self.dry_run = *dry_run;
-                self.started_at = Some(event.at);
-            }
             EventKind::Diagnosed { diagnosis, .. } if self.diagnosis.is_none() => {
                 self.diagnosis = Some(*diagnosis);
             }

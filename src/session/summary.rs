@@ -80,6 +80,8 @@ pub struct Summary {
     pub rolled_back: bool,
     /// Against the simulator: nothing real was touched.
     pub simulated: bool,
+    /// A dry run: the session read everything and wrote nothing.
+    pub dry_run: bool,
     pub finished: Option<(DateTime<Utc>, Outcome, String)>,
 }
 
@@ -141,9 +143,11 @@ impl Summary {
                 secret,
                 kind,
                 simulated,
+                dry_run,
                 ..
             } => {
                 self.simulated = *simulated;
+                self.dry_run = *dry_run;
                 self.session.clone_from(session);
                 self.runbook.clone_from(runbook);
                 self.secret.clone_from(secret);

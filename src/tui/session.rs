@@ -120,7 +120,7 @@ impl Session {
         // fingerprints of one token are then the same.
         let same_key = journal::adopt_fingerprint_key(journal_path);
         let events = journal::read(journal_path)?;
-        let id = crate::session::State::of(&events).journaled.runbook;
+        let id = crate::session::State::of(&events).summary.runbook;
         let runbook = options.registry.get(&id).cloned().ok_or_else(|| {
             anyhow::anyhow!("the session ran runbook `{id}`, which is not known here")
         })?;

@@ -47,7 +47,7 @@ impl Engine {
     ) -> Result<Engine, EngineError> {
         let fold = crate::session::State::of(events);
         let journaled = fold.journaled.clone();
-        check_resumable(&journaled, &runbook, &deps.config)?;
+        check_resumable(&fold, &runbook, &deps.config)?;
         let mut engine = Engine::new(runbook, deps);
         engine.fold = Box::new(fold);
         engine.restore(&journaled);
@@ -69,7 +69,7 @@ impl Engine {
     /// description minted yesterday still renders the same), diagnosis, step statuses.
     fn restore(&mut self, j: &Journaled) {
         self.started = true;
-        if let Some(at) = j.started_at {
+        if let Some(at) = self.fold.summary.started {
             self.vars = TemplateVars::from_config(&self.deps.config, at.date_naive());
         }
         self.diagnosis = j.diagnosis.unwrap_or(crate::drift::DiagnosisKind::Unknown);
@@ -284,7 +284,7 @@ impl Engine {
             return Vec::new();
         };
         let marked = self.marked(&description);
-        let since = j.started_at.map(|at| at - CLOCK_SLACK);
+        let since = self.fold.summary.started.map(|at| at - CLOCK_SLACK);
         authorizations
             .iter()
             .filter(|a| a.description.as_deref() == Some(marked.as_str()))
@@ -362,16 +362,21 @@ impl Engine {
 
 /// Refuses a journal this engine cannot continue: another runbook, a dry run, a session
 /// that ended for good, or a config naming other stores than the session used.
-fn check_resumable(j: &Journaled, runbook: &Runbook, config: &Config) -> Result<(), EngineError> {
+fn check_resumable(
+    fold: &crate::session::State,
+    runbook: &Runbook,
+    config: &Config,
+) -> Result<(), EngineError> {
     let refuse = |why: String| Err(EngineError::Refused(why));
-    if j.runbook != runbook.id() {
+    let (s, j) = (&fold.summary, &fold.journaled);
+    if s.runbook != runbook.id() {
         return refuse(format!(
             "the journal is a session of runbook `{}`, not `{}`",
-            j.runbook,
+            s.runbook,
             runbook.id()
         ));
     }
-    if j.dry_run {
+    if s.dry_run {
         return refuse("a dry run wrote nothing: start it again with `keyturn run`".into());
     }
     if let Some(outcome) = j.finished.filter(|o| !o.resumable()) {
@@ -380,10 +385,10 @@ fn check_resumable(j: &Journaled, runbook: &Runbook, config: &Config) -> Result<
         ));
     }
     let apps: BTreeSet<String> = config.heroku.apps.names().iter().cloned().collect();
-    if j.secret != config.secret.name.to_string() || (!j.apps.is_empty() && j.apps != apps) {
+    if s.secret != config.secret.name.to_string() || (!j.apps.is_empty() && j.apps != apps) {
         return refuse(format!(
             "the session ran for {} on apps {:?}; this config names {} on {:?}: resume with the config the session ran with (--config)",
-            j.secret, j.apps, config.secret.name, apps
+            s.secret, j.apps, config.secret.name, apps
         ));
     }
     Ok(())
