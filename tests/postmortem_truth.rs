@@ -97,3 +97,49 @@ async fn a_rolled_back_session_reads_rolled_back_and_offers_no_continue() {
     assert!(!pm.contains("ended rolledback"), "{pm}");
     assert!(line(&pm, "Recovery").contains("rolled back"), "{pm}");
 }
+
+/// The postmortem step writes the file as the session stands; once the end is journaled the
+/// engine rewrites it from the whole fold. When that rewrite fails (here the file's place
+/// was taken by a folder), no face may let the step's "interrupted" version stand unsaid:
+/// the journal carries the failure after the end, and every face tells it.
+#[tokio::test]
+async fn a_postmortem_that_cannot_be_brought_to_the_end_is_said() {
+    use keyturn::session::event::{EventKind, Outcome};
+    let sim = common::start(keyturn::sim::Scenario::GithubStale).await;
+    let dir = tempfile::tempdir().unwrap();
+    let observer: keyturn::runbook::engine::Observer = Box::new(|event| {
+        if let EventKind::StepSucceeded { step, outputs, .. } = &event.kind
+            && step == "postmortem"
+        {
+            let path = std::path::PathBuf::from(&outputs["path"]);
+            std::fs::remove_file(&path).unwrap();
+            std::fs::create_dir_all(path.join("in-the-way")).unwrap();
+        }
+    });
+    let journal = keyturn::session::journal::Journal::create(
+        &dir.path().join("sessions"),
+        &keyturn::session::journal::new_session_id(),
+    )
+    .unwrap();
+    let runbook = keyturn::runbook::loader::embedded()
+        .unwrap()
+        .into_iter()
+        .find(|r| r.id() == "heroku-key-drift-recovery")
+        .unwrap();
+    let deps = common::engine::deps(&sim, &dir, journal, Some(observer));
+    let mut engine = keyturn::runbook::engine::Engine::new(runbook, deps);
+    let end = common::engine::confirm_all(&mut engine).await;
+    assert_eq!(common::engine::finished(&end), Outcome::Completed);
+    assert!(engine.report_failed());
+    let events = keyturn::session::journal::read(engine.journal_path()).unwrap();
+    let last = &events.last().unwrap().kind;
+    let EventKind::ReportFailed { message } = last else {
+        panic!("the failure is journaled after the end: {last:?}")
+    };
+    assert!(message.contains("keyturn postmortem"), "{message}");
+    let said = keyturn::session::describe::describe(last).unwrap().text;
+    assert!(
+        said.contains("could not be brought up to the session's end"),
+        "{said}"
+    );
+}

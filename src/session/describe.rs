@@ -205,6 +205,7 @@ fn session(kind: &EventKind) -> Option<(Topic, String)> {
             (Topic::Note, format!("note ({}): {text}", note_name(*kind)))
         }
         EventKind::SessionFinished { outcome, message } => (Topic::End, ending(*outcome, message)),
+        EventKind::ReportFailed { message } => (Topic::End, message.clone()),
         _ => return None,
     })
 }

@@ -304,6 +304,11 @@ pub enum EventKind {
         outcome: Outcome,
         message: String,
     },
+    /// A report the session owes could not be brought up to its end after the end was
+    /// journaled (the postmortem's rewrite): what is missing and what to run.
+    ReportFailed {
+        message: String,
+    },
     /// A later process picked the session up from this journal (`keyturn resume
     /// --continue`): where it goes on and what it recovered from the stores (which vault
     /// version holds the new token, which orphan authorization it will revoke).

@@ -30,8 +30,11 @@ impl Engine {
         }
         self.finish(outcome, &parts.join(". "))?;
         if let Some(failure) = self.rewrite_postmortem() {
+            // After the end, still journaled: every face tells it, and the file holding the
+            // step's "interrupted" version is named with the command that mends it.
             tracing::warn!("{failure}");
-            self.report_failures.push(failure);
+            self.report_failures.push(failure.clone());
+            self.emit(EventKind::ReportFailed { message: failure })?;
         }
         Ok(())
     }
