@@ -58,6 +58,20 @@ async fn app_stale_writes_exactly_the_stale_apps() {
     let changed = before.iter().zip(&after).filter(|(b, a)| b != a).count();
     assert_eq!(changed, 2, "only the two stale apps get a release");
     assert_no_token_in_journal(&s);
+    // GitHub was not written, and the verify step's probe proved what it holds: the end
+    // message says so instead of "unknown".
+    let end = events(&s)
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::SessionFinished { message, .. } => Some(message.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert!(
+        end.contains("GitHub secret: not changed by this session; probe run")
+            && end.contains("holds the vault's value"),
+        "{end}"
+    );
 }
 
 #[tokio::test]

@@ -181,6 +181,15 @@ impl Engine {
     /// The GitHub secret cannot be read: what this session last wrote and proved there.
     fn github_now(&self) -> String {
         let store = Store::Github;
+        // A probe after the last write proves what GitHub holds exactly.
+        let probe = self.fold.summary.github_probe.as_ref().map(|probe| {
+            let exact = match probe.matches_vault {
+                Some(true) => "holds the vault's value",
+                Some(false) => "holds another value than the vault",
+                None => "could not be compared with the vault",
+            };
+            format!("{}: {exact}", probe.run_label())
+        });
         let held = match (
             self.fold.ledger.proven.get(&store),
             self.fold.ledger.attempted.get(&store),
@@ -189,18 +198,11 @@ impl Engine {
                 format!("{} (written, proven by updated_at)", p.describe())
             }
             (_, Some(a)) => format!("{} was sent, not proven — unknown", a.describe()),
+            _ if probe.is_some() => "not changed by this session".to_owned(),
             _ => "not changed by this session (write-only: unknown)".to_owned(),
         };
-        // A probe after the last write proves what GitHub holds exactly.
-        match &self.fold.summary.github_probe {
-            Some(probe) => {
-                let exact = match probe.matches_vault {
-                    Some(true) => "holds the vault's value",
-                    Some(false) => "holds another value than the vault",
-                    None => "could not be compared with the vault",
-                };
-                format!("{held}; {}: {exact}", probe.run_label())
-            }
+        match probe {
+            Some(probe) => format!("{held}; {probe}"),
             None => held,
         }
     }
