@@ -232,3 +232,24 @@ async fn the_verify_steps_probe_reaches_the_github_panel() {
         "{log:?}"
     );
 }
+
+/// Mid-rotation the copies differ on purpose (the vault holds the new token, the apps not
+/// yet): the footer says the rotation is spreading it, beside the finding.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mid_rotation_the_footer_says_the_new_token_is_spreading() {
+    let mut h = Harness::start(Scenario::InSync, Some("heroku-token-rotation")).await;
+    let old = h.sim.state().vault_value().unwrap();
+    h.confirm_until(|h| h.sim.state().vault_value().unwrap() != old, false)
+        .await;
+    h.act(Action::Refresh);
+    h.until("the panels see the vault moved", |app| {
+        app.live_diagnosis()
+            .is_some_and(|d| d.kind() != keyturn::drift::DiagnosisKind::InSync)
+    })
+    .await;
+    let screen = h.screen(160, 48);
+    assert!(
+        screen.contains("while the rotation spreads the new token (at the start: in-sync)"),
+        "{screen}"
+    );
+}

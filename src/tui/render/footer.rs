@@ -44,7 +44,14 @@ fn facts(app: &App, theme: Theme) -> Vec<Span<'static>> {
     // panel has one, the session's first audit, marked as such.
     let live = app.live_diagnosis().map(|d| d.kind());
     let at_start = app.view.first_diagnosis();
+    // Mid-rotation the copies differ on purpose: say so beside the finding.
+    let spreading = app.view.under_way()
+        && app.view.fold.summary.kind == Some(crate::session::event::RunbookKind::Rotation)
+        && !app.view.fold.ledger.attempted.is_empty();
     let diagnosis = match (live, at_start) {
+        (Some(now), Some(start)) if now != start && spreading => {
+            format!("{now} while the rotation spreads the new token (at the start: {start})")
+        }
         (Some(now), Some(start)) if now != start => format!("{now} (at the start: {start})"),
         (Some(now), _) => now.to_string(),
         (None, Some(start)) => format!("{start} (at the start; reading the stores…)"),
