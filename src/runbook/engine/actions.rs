@@ -270,7 +270,7 @@ impl Engine {
                 &[("diagnosis", "github-unproven")],
             ));
         }
-        if name != "in-sync" && !self.deps().dry_run {
+        if audit.diagnosis.kind() != drift::DiagnosisKind::InSync && !self.deps().dry_run {
             return Err(EngineError::Step(format!(
                 "the copies still disagree after recovery: {name} — {}",
                 audit.diagnosis.recommendation().why
