@@ -103,7 +103,7 @@ fn postmortem_command_writes_from_a_journal_including_interrupted_sessions() {
     journal
         .append(EventKind::Diagnosed {
             diagnosis: keyturn::drift::DiagnosisKind::GithubStale,
-            path: Some("path-b".into()),
+            path: Some(keyturn::drift::RecoveryPath::PathB),
             why: "deploy failed".into(),
         })
         .unwrap();

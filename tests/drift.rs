@@ -58,7 +58,7 @@ async fn github_older_than_the_vault_is_stale() {
     );
     let rec = audit.diagnosis.recommendation();
     assert_eq!(rec.runbook, Some("heroku-key-drift-recovery"));
-    assert_eq!(rec.path, Some("path-b"));
+    assert_eq!(rec.path, Some(keyturn::drift::RecoveryPath::PathB));
     assert_eq!(audit.diagnosis.exit_code(), 1);
 }
 
@@ -134,7 +134,10 @@ async fn a_dead_vault_with_a_live_app_is_the_inverse_path() {
             valid_app: "raxx-app-0".into()
         }
     );
-    assert_eq!(audit.diagnosis.recommendation().path, Some("inverse"));
+    assert_eq!(
+        audit.diagnosis.recommendation().path,
+        Some(keyturn::drift::RecoveryPath::Inverse)
+    );
     let (app, token) = audit.tokens.valid_live().unwrap();
     assert_eq!(app, "raxx-app-0");
     assert_eq!(token, &keyturn::secret::Token::new(GOOD));

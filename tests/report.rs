@@ -94,7 +94,7 @@ impl Session {
     fn diagnose(&mut self, diagnosis: &str, path: Option<&str>, why: &str) -> &mut Session {
         self.push(EventKind::Diagnosed {
             diagnosis: serde_json::from_value(serde_json::json!(diagnosis)).unwrap(),
-            path: path.map(Into::into),
+            path: path.map(|p| serde_json::from_value(serde_json::json!(p)).unwrap()),
             why: why.into(),
         })
     }
@@ -204,7 +204,7 @@ fn postmortem_apps_stale() {
     s.observe_all("valid", &["raxx-api-prod", "raxx-api-staging"], "valid")
         .diagnose(
             "apps-stale",
-            Some("apps"),
+            Some("apps-stale"),
             "2 apps hold a token that Heroku rejects",
         )
         .step(

@@ -248,7 +248,10 @@ pub fn render_table(audit: &Audit) -> String {
     let rec = audit.diagnosis.recommendation();
     let _ = writeln!(out, "\ndiagnosis: {}", audit.diagnosis.name());
     if let Some(runbook) = rec.runbook {
-        let path = rec.path.map(|p| format!(" → {p}")).unwrap_or_default();
+        let path = rec
+            .path
+            .map(|p| format!(" → {}", p.id()))
+            .unwrap_or_default();
         let _ = writeln!(out, "runbook:   {runbook}{path}");
     }
     let _ = writeln!(out, "why:       {}", rec.why);

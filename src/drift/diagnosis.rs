@@ -145,7 +145,7 @@ impl std::fmt::Display for DiagnosisKind {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Recommendation {
     pub runbook: Option<&'static str>,
-    pub path: Option<&'static str>,
+    pub path: Option<RecoveryPath>,
     pub why: String,
 }
 
@@ -195,14 +195,14 @@ impl Diagnosis {
             ),
             Diagnosis::GithubStale { reason } => (
                 Some(RECOVERY),
-                Some("path-b"),
+                Some(RecoveryPath::PathB),
                 format!(
                     "{reason}; Path B writes the vault value to GitHub (needs a token that may write secrets), Path A is the manual paste"
                 ),
             ),
             Diagnosis::AppsStale { apps, github_stale } => (
                 Some(RECOVERY),
-                Some("apps-stale"),
+                Some(RecoveryPath::AppsStale),
                 format!(
                     "{} app(s) differ from the valid vault value: {}{}",
                     apps.len(),
@@ -216,7 +216,7 @@ impl Diagnosis {
             ),
             Diagnosis::VaultStale { valid_app } => (
                 Some(RECOVERY),
-                Some("inverse"),
+                Some(RecoveryPath::Inverse),
                 format!(
                     "the vault value is rejected (401) but {valid_app}'s value is valid: write it back to the vault as a new version"
                 ),
@@ -394,7 +394,7 @@ mod tests {
                 valid_app: "a".into()
             }
         );
-        assert_eq!(diagnosis.recommendation().path, Some("inverse"));
+        assert_eq!(diagnosis.recommendation().path, Some(RecoveryPath::Inverse));
     }
 
     #[test]

@@ -137,7 +137,8 @@ pub enum EventKind {
     /// The drift audit's verdict.
     Diagnosed {
         diagnosis: DiagnosisKind,
-        path: Option<String>,
+        /// The recovery path the audit recommends (`path-b`, `apps-stale`, `inverse`).
+        path: Option<crate::drift::RecoveryPath>,
         why: String,
     },
     /// The probe workflow proved what GitHub's write-only copy holds (the verify step's

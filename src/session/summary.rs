@@ -56,7 +56,7 @@ pub struct Summary {
     pub kind: Option<RunbookKind>,
     pub started: Option<DateTime<Utc>>,
     pub detected: Option<DateTime<Utc>>,
-    pub diagnosis: Option<(DiagnosisKind, Option<String>, String)>,
+    pub diagnosis: Option<(DiagnosisKind, Option<RecoveryPath>, String)>,
     pub deploy: Option<EventKind>,
     pub before: BTreeMap<Store, Observation>,
     pub after: BTreeMap<Store, Observation>,
@@ -159,7 +159,7 @@ impl Summary {
                 diagnosis,
                 path,
                 why,
-            } => self.diagnosed(event.at, *diagnosis, path.as_ref(), why),
+            } => self.diagnosed(event.at, *diagnosis, *path, why),
             EventKind::DeployObserved { .. } if self.deploy.is_none() => {
                 self.deploy = Some(event.kind.clone());
             }
@@ -242,12 +242,12 @@ impl Summary {
         &mut self,
         at: DateTime<Utc>,
         diagnosis: DiagnosisKind,
-        path: Option<&String>,
+        path: Option<RecoveryPath>,
         why: &str,
     ) {
         if self.diagnosis.is_none() {
             self.detected = Some(at);
-            self.diagnosis = Some((diagnosis, path.cloned(), why.to_owned()));
+            self.diagnosis = Some((diagnosis, path, why.to_owned()));
         } else if diagnosis == DiagnosisKind::InSync && !self.steps.is_empty() {
             self.verified_at = Some(self.verified_at.map_or(at, |v| v.max(at)));
         }

@@ -115,7 +115,7 @@ impl Engine {
         let rec = audit.diagnosis.recommendation();
         self.emit(EventKind::Diagnosed {
             diagnosis: self.diagnosis,
-            path: rec.path.map(str::to_owned),
+            path: rec.path,
             why: rec.why,
         })?;
         self.stale_apps = match audit.diagnosis {
