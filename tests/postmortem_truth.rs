@@ -116,18 +116,8 @@ async fn a_postmortem_that_cannot_be_brought_to_the_end_is_said() {
             std::fs::create_dir_all(path.join("in-the-way")).unwrap();
         }
     });
-    let journal = keyturn::session::journal::Journal::create(
-        &dir.path().join("sessions"),
-        &keyturn::session::journal::new_session_id(),
-    )
-    .unwrap();
-    let runbook = keyturn::runbook::loader::embedded()
-        .unwrap()
-        .into_iter()
-        .find(|r| r.id() == "heroku-key-drift-recovery")
-        .unwrap();
-    let deps = common::engine::deps(&sim, &dir, journal, Some(observer));
-    let mut engine = keyturn::runbook::engine::Engine::new(runbook, deps);
+    let runbook = common::engine::embedded("heroku-key-drift-recovery");
+    let mut engine = common::crash::doomed(&sim, &dir, runbook, observer);
     let end = common::engine::confirm_all(&mut engine).await;
     assert_eq!(common::engine::finished(&end), Outcome::Completed);
     assert!(engine.report_failed());

@@ -15,11 +15,10 @@ use common::crash::{
     Kill, confirm_until_killed, cut_journal_after, doomed, kill_switch, resume, session_journal,
     step_done, until_killed,
 };
-use common::engine::{assert_every_copy_is, confirm_all, deps, finished, until_step};
+use common::engine::{assert_every_copy_is, confirm_all, deps, embedded, finished, until_step};
 use futures::StreamExt as _;
 use keyturn::cli::{Cli, Command as Sub, resume as resume_cli};
 use keyturn::runbook::engine::{Command, EngineError, Pending, PlannedStep, expand};
-use keyturn::runbook::{Runbook, loader};
 use keyturn::session::event::{Event, EventKind, Outcome};
 use keyturn::session::journal::{self, Journal};
 use keyturn::sim::{FaultRule, Scenario, SimHandle};
@@ -27,14 +26,6 @@ use tempfile::TempDir;
 
 const ROTATION: &str = "heroku-token-rotation";
 const RECOVERY: &str = "heroku-key-drift-recovery";
-
-fn embedded(id: &str) -> Runbook {
-    loader::embedded()
-        .unwrap()
-        .into_iter()
-        .find(|r| r.id() == id)
-        .unwrap()
-}
 
 /// The steps a session of `id` walks against `sim` (`for_each` expanded).
 fn planned(sim: &SimHandle, id: &str) -> Vec<PlannedStep> {

@@ -503,11 +503,7 @@ async fn a_rotation_in_flight_is_seen_from_another_session() {
         &keyturn::session::journal::new_session_id(),
     )
     .unwrap();
-    let runbook = keyturn::runbook::loader::embedded()
-        .unwrap()
-        .into_iter()
-        .find(|r| r.id() == ROTATION)
-        .unwrap();
+    let runbook = common::engine::embedded(ROTATION);
     let deps = common::engine::deps(&a.sim, &dir, journal, None);
     let mut b = keyturn::runbook::engine::Engine::new(runbook, deps);
     let minted = a.sim.state().authorizations().len();
@@ -558,11 +554,7 @@ async fn an_operators_skip_survives_a_kill_and_a_resume() {
     use common::crash::{doomed, kill_switch, resume, step_done, until_killed};
     let sim = common::start(Scenario::InSync).await;
     let dir = tempfile::tempdir().unwrap();
-    let runbook = keyturn::runbook::loader::embedded()
-        .unwrap()
-        .into_iter()
-        .find(|r| r.id() == ROTATION)
-        .unwrap();
+    let runbook = common::engine::embedded(ROTATION);
     let mut engine = doomed(
         &sim,
         &dir,

@@ -44,6 +44,15 @@ pub async fn setup(scenario: Scenario, id: &str, options: Options) -> Setup {
     setup_with(scenario, runbook, options).await
 }
 
+/// The shipped runbook `id`, as the binary embeds it.
+pub fn embedded(id: &str) -> Runbook {
+    loader::embedded()
+        .unwrap()
+        .into_iter()
+        .find(|r| r.id() == id)
+        .unwrap()
+}
+
 /// A runbook written by the test (TOML text).
 pub fn runbook(text: &str) -> Runbook {
     loader::parse(text, std::path::Path::new("test.toml"), Origin::Embedded).unwrap()
