@@ -179,7 +179,7 @@ impl Stores {
             .http
             .post(format!("{base}/api/v1/auth/universal-auth/login"))
             .json(&serde_json::json!({ "clientId": c.infisical_client_id, "clientSecret": c.infisical_client_secret }))
-            .send().await.unwrap().json().await.unwrap();
+            .send_json().await;
         let access = login["accessToken"].as_str().unwrap();
         let secret: serde_json::Value = self
             .http
@@ -191,12 +191,8 @@ impl Stores {
                 ("viewSecretValue", "true"),
             ])
             .bearer_auth(access)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .send_json()
+            .await;
         secret["secret"]["secretValue"].as_str().unwrap().to_owned()
     }
 
@@ -208,12 +204,8 @@ impl Stores {
             let path = format!("/apps/{app}/config-vars");
             let vars: serde_json::Value = self
                 .heroku(&path, &c.heroku_operator_token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+                .send_json()
+                .await;
             let value = vars[&c.secret_name].as_str().unwrap_or_default().to_owned();
             copies.push((app.clone(), value));
         }
@@ -235,12 +227,8 @@ impl Stores {
         let c = &self.answer.credentials;
         let list: serde_json::Value = self
             .heroku("/oauth/authorizations", &c.heroku_operator_token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+            .send_json()
+            .await;
         list.as_array()
             .unwrap()
             .iter()
@@ -266,5 +254,16 @@ impl Stores {
             .result
             .unwrap()
             .holds(&keyturn::secret::Token::new(value))
+    }
+}
+
+/// A test request's JSON answer (the demo's simulator answers every one of these).
+trait SendJson {
+    async fn send_json(self) -> serde_json::Value;
+}
+
+impl SendJson for reqwest::RequestBuilder {
+    async fn send_json(self) -> serde_json::Value {
+        self.send().await.unwrap().json().await.unwrap()
     }
 }
